@@ -1,0 +1,32 @@
+"""Export the best model in Hugging Face format when ``fit`` ends."""
+
+from pathlib import Path
+
+import lightning as L
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
+
+
+class HFExportCallback(L.Callback):
+    """Save the best checkpoint's model and tokenizer with ``save_pretrained`` (safetensors).
+
+    The result loads offline with ``transformers.pipeline("text-generation", model=DIR)``.
+
+    Args:
+        dirpath: Output folder; default ``<run dir>/export``.
+        enabled: Set false to skip the export.
+    """
+
+    def __init__(self, dirpath: str | None = None, enabled: bool = True) -> None:
+        self.dirpath = dirpath
+        self.enabled = enabled
+
+    @rank_zero_only
+    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not self.enabled or trainer.interrupted:
+            return
+        target = Path(self.dirpath or Path(trainer.log_dir or trainer.default_root_dir) / "export")
+        best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+        # A fresh copy from the best checkpoint leaves the in-memory (last) weights untouched.
+        module = type(pl_module).load_from_checkpoint(best, map_location="cpu") if best else pl_module
+        module.export(target)
+        rank_zero_info(f"Exported {'best' if best else 'final'} model to {target}")

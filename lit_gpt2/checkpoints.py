@@ -1,0 +1,20 @@
+"""Loading a trained module back from a Lightning checkpoint, with a clear error for a bad file."""
+
+from pathlib import Path
+
+from lit_gpt2.errors import UserInputError
+from lit_gpt2.module import GPT2LitModule
+
+
+def load_module(ckpt_path: str | Path, map_location: str = "cpu") -> GPT2LitModule:
+    """The module saved in ``ckpt_path``, rebuilt from the architecture the checkpoint records."""
+    path = Path(ckpt_path)
+    if not path.is_file():
+        raise UserInputError(f"checkpoint {str(path)!r} does not exist: pass the path of a .ckpt file")
+    try:
+        return GPT2LitModule.load_from_checkpoint(path, map_location=map_location)
+    except (RuntimeError, EOFError, KeyError, ValueError) as err:
+        raise UserInputError(
+            f"checkpoint {str(path)!r} cannot be read ({type(err).__name__}): it may be truncated or not a "
+            "lit-gpt2 checkpoint; use another one, e.g. the run's last.ckpt"
+        ) from None

@@ -1,0 +1,71 @@
+"""The ``lit-gpt2`` command: LightningCLI's fit/validate/test/predict plus the project's own commands."""
+
+import sys
+
+from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, RichProgressBar
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+
+from lit_gpt2.callbacks.export import HFExportCallback
+from lit_gpt2.commands import COMMANDS
+from lit_gpt2.data.datamodule import MovieScriptsDataModule
+from lit_gpt2.errors import UserInputError
+from lit_gpt2.modeling.tokenizer import tokenizer_source
+from lit_gpt2.module import GPT2LitModule
+
+TRAINER_DEFAULTS = {
+    "logger": {
+        "class_path": "lightning.pytorch.loggers.TensorBoardLogger",
+        "init_args": {"save_dir": "runs", "name": "lit-gpt2"},
+    },
+    "gradient_clip_val": 1.0,
+    "log_every_n_steps": 10,
+}
+
+
+class LitGPT2CLI(LightningCLI):
+    """LightningCLI with the default callbacks configurable by name and the tokenizer given once."""
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.set_defaults(
+            {
+                "checkpoint.monitor": "val/ppl",
+                "checkpoint.mode": "min",
+                "checkpoint.save_last": True,
+                "checkpoint.filename": "epoch{epoch:02d}-val_ppl{val/ppl:.2f}",
+                "checkpoint.auto_insert_metric_name": False,
+            }
+        )
+        parser.add_lightning_class_args(LearningRateMonitor, "lr_monitor")
+        parser.set_defaults({"lr_monitor.logging_interval": "step"})
+        parser.add_lightning_class_args(RichProgressBar, "progress_bar")
+        parser.add_lightning_class_args(HFExportCallback, "export")
+        parser.link_arguments(
+            ("model.pretrained", "model.tokenizer"), "data.tokenizer", compute_fn=tokenizer_source, apply_on="parse"
+        )
+
+
+USAGE_EXTRA = """
+Project commands: {commands}
+Run `lit-gpt2 COMMAND --help` for each.
+"""
+
+
+def main(args: list[str] | None = None) -> None:
+    """Entry point of ``lit-gpt2`` and ``python -m lit_gpt2``; ``args`` lets tests call it directly."""
+    argv = sys.argv[1:] if args is None else list(args)
+    try:
+        if argv and argv[0] in COMMANDS:
+            COMMANDS[argv[0]](argv[1:])
+            return
+        LitGPT2CLI(
+            GPT2LitModule,
+            MovieScriptsDataModule,
+            trainer_defaults=TRAINER_DEFAULTS,
+            save_config_kwargs={"overwrite": True},
+            parser_kwargs={"epilog": USAGE_EXTRA.format(commands=", ".join(COMMANDS))},
+            args=args,
+        )
+    except UserInputError as err:
+        print(f"lit-gpt2: error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None

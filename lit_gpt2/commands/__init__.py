@@ -1,0 +1,7 @@
+"""The project's own commands beside LightningCLI's: thin front ends over the core."""
+
+from collections.abc import Callable
+
+from lit_gpt2.commands.export import export_command
+
+COMMANDS: dict[str, Callable[[list[str]], None]] = {"export": export_command}

@@ -1,0 +1,1 @@
+"""Movie-script data: sources, screenplay normalisation, script-level split, packing, the embedded corpus."""

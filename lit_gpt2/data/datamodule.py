@@ -1,0 +1,156 @@
+"""The LightningDataModule: scripts -> normalised text -> split by script -> tokens -> packed blocks."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import datasets
+import lightning as L
+import numpy as np
+import torch
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
+from torch.utils.data import DataLoader
+
+from lit_gpt2.data.packing import pack_blocks
+from lit_gpt2.data.screenplay import normalise_screenplay
+from lit_gpt2.data.sources import load_scripts
+from lit_gpt2.data.split import split_by_script
+from lit_gpt2.errors import UserInputError
+from lit_gpt2.modeling import load_tokenizer
+
+# Bump when the processing below changes, so stale caches are not reused.
+_PIPELINE_VERSION = 1
+
+
+class MovieScriptsDataModule(L.LightningDataModule):
+    """Movie scripts as packed blocks of GPT-2 tokens, split by whole script.
+
+    Args:
+        source: Folder or glob of .txt screenplays, a CSV/JSONL/Parquet file, or a Hugging Face dataset
+            name. ``None`` uses the original scenes shipped with the package.
+        text_column: Column holding the script text (tables and hub datasets).
+        title_column: Optional column with the script title, kept as metadata.
+        genre_column: Optional column with the genre, kept as metadata.
+        hub_split: Split to read from a hub dataset.
+        tokenizer: Tokenizer name or directory (the CLI links it to the model's).
+        block_size: Tokens per training block; at most the model's context length.
+        batch_size: Blocks per batch (per device).
+        val_fraction: Fraction of scripts held out for validation (and test).
+        seed: Seed of the script-level split.
+        normalize: Collapse screenplay indentation before tokenizing (saves tokens, keeps structure).
+        num_workers: DataLoader worker processes.
+        cache_dir: Where tokenized, packed blocks are cached; default: the ``datasets`` cache.
+    """
+
+    def __init__(
+        self,
+        source: str | None = None,
+        text_column: str = "text",
+        title_column: str | None = None,
+        genre_column: str | None = None,
+        hub_split: str = "train",
+        tokenizer: str = "gpt2",
+        block_size: int = 256,
+        batch_size: int = 8,
+        val_fraction: float = 0.1,
+        seed: int = 42,
+        normalize: bool = True,
+        num_workers: int = 0,
+        cache_dir: str | None = None,
+    ) -> None:
+        super().__init__()
+        if block_size < 2:
+            raise UserInputError(f"data.block_size={block_size} is too small: use at least 2 (e.g. 256)")
+        if batch_size < 1:
+            raise UserInputError(f"data.batch_size={batch_size} must be at least 1")
+        self.save_hyperparameters()
+        self.block_size = block_size
+        self.splits: datasets.DatasetDict | None = None
+
+    def prepare_data(self) -> None:
+        # Runs once per node before setup: tokenization happens here, and ranks then read the cache.
+        self._load_or_build()
+
+    def setup(self, stage: str) -> None:
+        if self.splits is None:
+            self.splits = self._load_or_build()
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("validation", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        """The held-out scripts: this module makes one held-out split, used for validation and test."""
+        return self._loader("validation", shuffle=False)
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._loader("validation", shuffle=False)
+
+    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        assert self.splits is not None, "call setup() first"
+        return DataLoader(
+            self.splits[split],
+            batch_size=self.hparams.batch_size,
+            shuffle=shuffle,
+            num_workers=self.hparams.num_workers,
+            pin_memory=torch.cuda.is_available(),
+            persistent_workers=self.hparams.num_workers > 0,
+        )
+
+    def _load_or_build(self) -> datasets.DatasetDict:
+        hp = self.hparams
+        scripts, decode_report = load_scripts(hp.source, hp.text_column, hp.title_column, hp.genre_column, hp.hub_split)
+        if decode_report.files:
+            rank_zero_warn(
+                f"{decode_report.files} file(s) of data.source were not valid UTF-8: "
+                f"{decode_report.bytes} byte(s) replaced by U+FFFD"
+            )
+        cache = self._cache_path(scripts)
+        if (cache / "dataset_dict.json").exists():
+            return datasets.load_from_disk(str(cache)).with_format("torch")
+        splits = self._build(scripts)
+        splits.save_to_disk(str(cache))
+        return splits.with_format("torch")
+
+    def _cache_path(self, scripts: datasets.Dataset) -> Path:
+        """A folder keyed by the scripts' contents and every setting that changes the blocks."""
+        hp = self.hparams
+        settings = {k: hp[k] for k in ("tokenizer", "block_size", "val_fraction", "seed", "normalize")}
+        digest = hashlib.sha256(json.dumps([_PIPELINE_VERSION, settings], sort_keys=True).encode())
+        for text in scripts["text"]:
+            digest.update(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
+        root = Path(hp.cache_dir) if hp.cache_dir else Path(datasets.config.HF_DATASETS_CACHE) / "lit_gpt2"
+        return root / digest.hexdigest()[:24]
+
+    def _build(self, scripts: datasets.Dataset) -> datasets.DatasetDict:
+        hp = self.hparams
+        tokenizer = load_tokenizer(hp.tokenizer)
+        if hp.normalize:
+            raw_chars = sum(map(len, scripts["text"]))
+            scripts = scripts.map(lambda row: {"text": normalise_screenplay(row["text"])}, desc="Normalising")
+            saved = 1 - sum(map(len, scripts["text"])) / max(1, raw_chars)
+            rank_zero_info(f"Screenplay normalisation removed {saved:.1%} of the characters.")
+        # The tokenizer's own length cap would warn on long scripts; packing cuts them into blocks instead.
+        tokens = scripts.map(
+            lambda batch: {"ids": tokenizer(batch["text"], verbose=False)["input_ids"]},
+            batched=True,
+            remove_columns=scripts.column_names,
+            desc="Tokenizing",
+        )["ids"]
+        train_idx, val_idx = split_by_script(len(scripts), hp.val_fraction, hp.seed)
+        splits = {}
+        for name, indices in (("train", train_idx), ("validation", val_idx)):
+            blocks, remainder = pack_blocks((tokens[i] for i in indices), tokenizer.eos_token_id, hp.block_size)
+            if len(blocks) == 0:
+                raise UserInputError(
+                    f"the {name} split ({len(indices)} script(s), {len(remainder)} tokens) is smaller than one "
+                    f"block of data.block_size={hp.block_size}: lower data.block_size or add scripts"
+                )
+            rank_zero_info(
+                f"{name}: {len(indices)} scripts, {blocks.size:,} tokens in {len(blocks)} blocks of "
+                f"{hp.block_size} ({len(remainder)} trailing tokens dropped)."
+            )
+            splits[name] = datasets.Dataset.from_dict({"input_ids": blocks.astype(np.int64)})
+        return datasets.DatasetDict(splits)

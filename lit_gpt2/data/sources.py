@@ -1,0 +1,130 @@
+"""Reading scripts from a folder or glob of .txt files, a CSV/JSONL/Parquet table, or a hub dataset.
+
+Every source becomes one ``datasets.Dataset`` with a ``text`` and a ``title`` column (plus ``genre``
+when the table has one), one row per screenplay.
+"""
+
+import glob
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import datasets
+
+from lit_gpt2.errors import UserInputError
+from lit_gpt2.modeling.hub import hub_reachable
+
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+TABLE_BUILDERS = {".csv": "csv", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
+
+
+@dataclass
+class DecodeReport:
+    """How much of a text source was not valid UTF-8 and was replaced by U+FFFD."""
+
+    files: int = 0
+    bytes: int = 0
+
+
+def embedded_corpus_dir() -> Path:
+    """The folder of original screenplay scenes shipped with the package (the default source)."""
+    return Path(str(resources.files("lit_gpt2.data") / "corpus"))
+
+
+def load_scripts(
+    source: str | None,
+    text_column: str = "text",
+    title_column: str | None = None,
+    genre_column: str | None = None,
+    hub_split: str = "train",
+) -> tuple[datasets.Dataset, DecodeReport]:
+    """Load every script of ``source`` (None: the embedded corpus) and report undecodable bytes."""
+    if source is None:
+        return _load_text_files(sorted(embedded_corpus_dir().glob("*.txt")), "the embedded corpus")
+    path = Path(source).expanduser()
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.suffix.lower() == ".txt" and p.is_file())
+        if not files:
+            raise UserInputError(f"no .txt scripts in data.source={source!r}: put one screenplay per .txt file there")
+        return _load_text_files(files, source)
+    if glob.has_magic(source):
+        files = sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
+        if not files:
+            raise UserInputError(f"data.source={source!r} matches no file: check the pattern")
+        tables = {p.suffix.lower() for p in files} & set(TABLE_BUILDERS)
+        if tables:
+            return _load_table(files, text_column, title_column, genre_column), DecodeReport()
+        return _load_text_files(files, source)
+    if path.is_file():
+        if path.suffix.lower() in TABLE_BUILDERS:
+            return _load_table([path], text_column, title_column, genre_column), DecodeReport()
+        return _load_text_files([path], source)
+    if _looks_like_hub_id(source) and hub_reachable():
+        data = datasets.load_dataset(source, split=hub_split)
+        return _select_columns(data, text_column, title_column, genre_column, source), DecodeReport()
+    raise UserInputError(
+        f"data.source={source!r} does not exist: give a folder of .txt screenplays, a CSV/JSONL/Parquet file, "
+        "or (with network access) a Hugging Face dataset name"
+    )
+
+
+def _looks_like_hub_id(source: str) -> bool:
+    return not source.startswith((".", "/", "~")) and source.count("/") <= 1 and not Path(source).suffix
+
+
+def _load_text_files(files: list[Path], label: str) -> tuple[datasets.Dataset, DecodeReport]:
+    report = DecodeReport()
+    texts, titles = [], []
+    for file in files:
+        text, bad_bytes = _decode(file.read_bytes())
+        if bad_bytes:
+            report.files += 1
+            report.bytes += bad_bytes
+        texts.append(text)
+        titles.append(file.stem)
+    _require_text(texts, label)
+    return datasets.Dataset.from_dict({"text": texts, "title": titles}), report
+
+
+def _decode(raw: bytes) -> tuple[str, int]:
+    """UTF-8 with each undecodable byte replaced by U+FFFD; also returns how many bytes were replaced."""
+    text = raw.decode("utf-8", errors="surrogateescape")
+    text, bad = _ESCAPED_BYTE.subn("\ufffd", text)
+    return text, bad
+
+
+def _load_table(
+    files: list[Path], text_column: str, title_column: str | None, genre_column: str | None
+) -> datasets.Dataset:
+    builders = {TABLE_BUILDERS.get(p.suffix.lower()) for p in files}
+    if len(builders) != 1 or None in builders:
+        raise UserInputError("data.source mixes file types: give one CSV, JSONL or Parquet kind at a time")
+    try:
+        data = datasets.load_dataset(builders.pop(), data_files=[str(p) for p in files], split="train")
+    except Exception as err:  # the builders raise many types for a malformed table
+        raise UserInputError(f"cannot read {files[0]} as a table ({type(err).__name__}): check its format") from None
+    return _select_columns(data, text_column, title_column, genre_column, str(files[0]))
+
+
+def _select_columns(
+    data: datasets.Dataset, text_column: str, title_column: str | None, genre_column: str | None, label: str
+) -> datasets.Dataset:
+    for option, column in (("text_column", text_column), ("title_column", title_column), ("genre_column", genre_column)):
+        if column is not None and column not in data.column_names:
+            raise UserInputError(
+                f"column {column!r} (data.{option}) is not in {label}; its columns are "
+                f"{', '.join(data.column_names)}: set --data.{option} to one of them"
+            )
+    data = data.filter(lambda row: isinstance(row[text_column], str) and row[text_column].strip() != "")
+    _require_text(data[text_column], label)
+    columns = {"text": data[text_column]}
+    columns["title"] = [str(t) for t in data[title_column]] if title_column else [f"row {i}" for i in range(len(data))]
+    if genre_column:
+        columns["genre"] = [str(g) for g in data[genre_column]]
+    return datasets.Dataset.from_dict(columns)
+
+
+def _require_text(texts: list[str], label: str) -> None:
+    if not any(t.strip() for t in texts):
+        raise UserInputError(f"every script in {label} is empty: the source has no text to train on")

@@ -1,0 +1,9 @@
+"""The one exception type for mistakes a user can fix.
+
+The CLI prints its message as a single line and exits non-zero instead of showing a traceback,
+so every message must name the problem and the fix.
+"""
+
+
+class UserInputError(ValueError):
+    """Bad input (config, data, checkpoint) that the user can correct."""

@@ -1,0 +1,78 @@
+"""Model construction from exactly one of: pretrained weights, a size preset, or explicit config fields."""
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from transformers import GPT2Config, GPT2LMHeadModel
+
+from lit_gpt2.errors import UserInputError
+from lit_gpt2.modeling.hub import hub_reachable
+from lit_gpt2.modeling.presets import SIZE_PRESETS, preset_config
+
+log = logging.getLogger(__name__)
+
+
+def build_model(
+    pretrained: str | None = None,
+    preset: str | None = None,
+    config: dict[str, Any] | None = None,
+    vocab_size: int | None = None,
+    pad_token_id: int | None = None,
+    attn_implementation: str = "sdpa",
+) -> GPT2LMHeadModel:
+    """Build the causal LM; random-init sources take ``vocab_size`` from the tokenizer.
+
+    ``pad_token_id`` goes into the generation config so that ``generate`` never warns about it.
+    """
+    given = [n for n, v in (("pretrained", pretrained), ("preset", preset), ("config", config)) if v]
+    if len(given) != 1:
+        raise UserInputError(
+            f"give exactly one of model.pretrained, model.preset, model.config (got {given or 'none'}); "
+            "e.g. --model.preset=gpt2 for the GPT-2 small architecture with random weights"
+        )
+    if pretrained:
+        model = _from_pretrained(pretrained, attn_implementation)
+    else:
+        gpt2_config = _random_init_config(preset, config)
+        if vocab_size is not None and "vocab_size" not in (config or {}):
+            gpt2_config.vocab_size = vocab_size
+        gpt2_config._attn_implementation = attn_implementation
+        model = GPT2LMHeadModel(gpt2_config)
+    if vocab_size is not None and model.config.vocab_size < vocab_size:
+        raise UserInputError(
+            f"the tokenizer has {vocab_size} tokens but the model only {model.config.vocab_size}: "
+            "use the model's own tokenizer or raise model.config.vocab_size"
+        )
+    if pad_token_id is not None:
+        model.generation_config.pad_token_id = pad_token_id
+    # Name the loss explicitly: GPT-2 configs carry none and transformers warns on every run otherwise.
+    model.config.loss_type = "ForCausalLM"
+    return model
+
+
+def _from_pretrained(name: str, attn_implementation: str) -> GPT2LMHeadModel:
+    if not Path(name).is_dir():
+        try:
+            return GPT2LMHeadModel.from_pretrained(
+                name, attn_implementation=attn_implementation, local_files_only=True
+            )
+        except OSError:
+            if not hub_reachable():
+                raise UserInputError(
+                    f"cannot load weights {name!r}: not a local directory, not in the Hugging Face cache, and "
+                    "the hub is unreachable; give a local model directory, or use model.preset="
+                    f"{name if name in SIZE_PRESETS else 'gpt2'} to train that architecture from scratch"
+                ) from None
+    return GPT2LMHeadModel.from_pretrained(name, attn_implementation=attn_implementation)
+
+
+def _random_init_config(preset: str | None, fields: dict[str, Any] | None) -> GPT2Config:
+    if preset:
+        if preset not in SIZE_PRESETS:
+            raise UserInputError(f"unknown model.preset {preset!r}: choose one of {', '.join(SIZE_PRESETS)}")
+        return preset_config(preset)
+    try:
+        return GPT2Config(**fields)
+    except (TypeError, ValueError) as err:
+        raise UserInputError(f"model.config is not a valid GPT2Config ({err}); see GPT2Config's fields") from None

@@ -1,0 +1,147 @@
+"""The LightningModule around Hugging Face's ``GPT2LMHeadModel``."""
+
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from torchmetrics.aggregation import MeanMetric
+from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
+
+from lit_gpt2.errors import UserInputError
+from lit_gpt2.modeling import build_model, load_tokenizer, tokenizer_source
+from lit_gpt2.optim import adamw_param_groups, warmup_cosine_scheduler
+
+
+class GPT2LitModule(L.LightningModule):
+    """GPT-2 causal language model trained on packed blocks of text.
+
+    Args:
+        pretrained: Hub name or local directory of pretrained weights (e.g. ``gpt2``).
+        preset: Named GPT-2 size with random weights: gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2.
+        config: Explicit ``GPT2Config`` fields for a random-init model (e.g. n_layer, n_head, n_embd).
+        tokenizer: Tokenizer name or directory; defaults to the pretrained model's, else GPT-2's.
+        learning_rate: Peak AdamW learning rate, reached after warmup.
+        weight_decay: AdamW weight decay for matrices (biases and LayerNorm weights get none).
+        betas: AdamW betas.
+        warmup_steps: Linear warmup steps before the cosine decay.
+        min_lr_ratio: Final learning rate as a fraction of ``learning_rate``.
+        attn_implementation: Attention kernel for training: ``sdpa`` (fast) or ``eager``.
+    """
+
+    def __init__(
+        self,
+        pretrained: str | None = None,
+        preset: str | None = None,
+        config: dict[str, Any] | None = None,
+        tokenizer: str | None = None,
+        learning_rate: float = 3e-4,
+        weight_decay: float = 0.1,
+        betas: tuple[float, float] = (0.9, 0.95),
+        warmup_steps: int = 100,
+        min_lr_ratio: float = 0.1,
+        attn_implementation: str = "sdpa",
+    ) -> None:
+        super().__init__()
+        # The checkpoint records the tokenizer actually used (the name the CLI hands the data module too);
+        # kept out of the initial hparams so the logger does not see two differing "tokenizer" values.
+        tokenizer = tokenizer_source(pretrained, tokenizer)
+        self.save_hyperparameters(ignore=["tokenizer"])
+        self.hparams["tokenizer"] = tokenizer
+        self.tokenizer: PreTrainedTokenizerBase = load_tokenizer(tokenizer)
+        self.model: GPT2LMHeadModel = build_model(
+            pretrained=pretrained,
+            preset=preset,
+            config=config,
+            vocab_size=len(self.tokenizer),
+            pad_token_id=self.tokenizer.pad_token_id,
+            attn_implementation=attn_implementation,
+        )
+        # Token-weighted mean NLL over a whole epoch, synchronised across ranks by torchmetrics.
+        self.val_nll = MeanMetric()
+        self.test_nll = MeanMetric()
+
+    @property
+    def context_length(self) -> int:
+        return self.model.config.n_positions
+
+    def setup(self, stage: str) -> None:
+        block_size = getattr(self.trainer.datamodule, "block_size", None) if self._trainer else None
+        if block_size is not None and block_size > self.context_length:
+            raise UserInputError(
+                f"data.block_size={block_size} exceeds the model's context of {self.context_length} tokens: "
+                f"set data.block_size to at most {self.context_length}"
+            )
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+
+    def shared_step(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean next-token NLL of the batch and the number of tokens it averages over."""
+        labels = batch.get("labels", batch["input_ids"])
+        out = self.model(input_ids=batch["input_ids"], attention_mask=batch.get("attention_mask"), labels=labels)
+        n_tokens = (labels[:, 1:] != -100).sum()
+        return out.loss, n_tokens
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss, _ = self.shared_step(batch)
+        self.log("train/loss", loss, on_step=True, on_epoch=False, prog_bar=True)
+        return loss
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._eval_step(batch, self.val_nll)
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._eval_step(batch, self.test_nll)
+
+    def _eval_step(self, batch: dict[str, torch.Tensor], nll: MeanMetric) -> None:
+        loss, n_tokens = self.shared_step(batch)
+        nll.update(loss.detach(), weight=n_tokens)
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_epoch_nll("val", self.val_nll)
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch_nll("test", self.test_nll)
+
+    def _log_epoch_nll(self, stage: str, nll: MeanMetric) -> None:
+        mean_nll = nll.compute()
+        self.log(f"{stage}/loss", mean_nll, prog_bar=True, sync_dist=True)
+        self.log(f"{stage}/ppl", torch.exp(mean_nll), prog_bar=True, sync_dist=True)
+        nll.reset()
+
+    def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> dict[str, torch.Tensor]:
+        """Per-sequence perplexity: which blocks the model finds hardest."""
+        labels = batch["input_ids"]
+        logits = self(batch["input_ids"]).float()
+        nll = torch.nn.functional.cross_entropy(
+            logits[:, :-1].transpose(1, 2), labels[:, 1:], ignore_index=-100, reduction="none"
+        )
+        valid = (labels[:, 1:] != -100).float()
+        per_sequence = (nll * valid).sum(1) / valid.sum(1).clamp(min=1)
+        return {"nll": per_sequence, "ppl": per_sequence.exp()}
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        hp = self.hparams
+        optimizer = torch.optim.AdamW(
+            adamw_param_groups(self.model, hp.weight_decay), lr=hp.learning_rate, betas=tuple(hp.betas)
+        )
+        total = max(1, int(self.trainer.estimated_stepping_batches))
+        scheduler = warmup_cosine_scheduler(optimizer, min(hp.warmup_steps, total), total, hp.min_lr_ratio)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # Record the full architecture so the checkpoint reloads offline without the hub or its YAML.
+        checkpoint["hyper_parameters"] = {
+            **checkpoint["hyper_parameters"],
+            "pretrained": None,
+            "preset": None,
+            "config": self.model.config.to_diff_dict(),
+        }
+
+    def export(self, directory: str | Path) -> Path:
+        """Save model and tokenizer in Hugging Face format (safetensors) for ``transformers.pipeline``."""
+        directory = Path(directory)
+        self.model.save_pretrained(directory)
+        self.tokenizer.save_pretrained(directory)
+        return directory
