@@ -1,5 +1,6 @@
 """Loading a trained module back from a Lightning checkpoint, with a clear error for a bad file."""
 
+import pickle
 from pathlib import Path
 
 from lit_gpt2.errors import UserInputError
@@ -13,7 +14,8 @@ def load_module(ckpt_path: str | Path, map_location: str = "cpu") -> GPT2LitModu
         raise UserInputError(f"checkpoint {str(path)!r} does not exist: pass the path of a .ckpt file")
     try:
         return GPT2LitModule.load_from_checkpoint(path, map_location=map_location)
-    except (RuntimeError, EOFError, KeyError, ValueError) as err:
+    # A truncated zip archive surfaces as any of these, depending on where the cut falls.
+    except (RuntimeError, EOFError, KeyError, ValueError, OSError, pickle.UnpicklingError) as err:
         raise UserInputError(
             f"checkpoint {str(path)!r} cannot be read ({type(err).__name__}): it may be truncated or not a "
             "lit-gpt2 checkpoint; use another one, e.g. the run's last.ckpt"

@@ -44,6 +44,12 @@ class LitGPT2CLI(LightningCLI):
             ("model.pretrained", "model.tokenizer"), "data.tokenizer", compute_fn=tokenizer_source, apply_on="parse"
         )
 
+    def after_fit(self) -> None:
+        if self.trainer.is_global_zero and self.trainer.logger is not None:
+            print(
+                f"\nRun saved in {self.trainer.log_dir}\nWatch it: tensorboard --logdir {self.trainer.logger.save_dir}"
+            )
+
 
 USAGE_EXTRA = """
 Project commands: {commands}

@@ -13,4 +13,5 @@ def export_command(argv: list[str]) -> None:
     parser.add_argument("--out", type=str, required=True, help="Output directory (created if missing).")
     cfg = parser.parse_args(argv)
     target = load_module(cfg.ckpt_path).export(Path(cfg.out))
-    print(f"Exported {cfg.ckpt_path} to {target}; load it with transformers.pipeline('text-generation', model={str(target)!r})")
+    print(f"Exported {cfg.ckpt_path} to {target}")
+    print(f"Load it with: transformers.pipeline('text-generation', model={str(target)!r})")

@@ -110,7 +110,11 @@ def _load_table(
 def _select_columns(
     data: datasets.Dataset, text_column: str, title_column: str | None, genre_column: str | None, label: str
 ) -> datasets.Dataset:
-    for option, column in (("text_column", text_column), ("title_column", title_column), ("genre_column", genre_column)):
+    for option, column in (
+        ("text_column", text_column),
+        ("title_column", title_column),
+        ("genre_column", genre_column),
+    ):
         if column is not None and column not in data.column_names:
             raise UserInputError(
                 f"column {column!r} (data.{option}) is not in {label}; its columns are "

@@ -46,17 +46,15 @@ def build_model(
         )
     if pad_token_id is not None:
         model.generation_config.pad_token_id = pad_token_id
-    # Name the loss explicitly: GPT-2 configs carry none and transformers warns on every run otherwise.
-    model.config.loss_type = "ForCausalLM"
+    # transformers cannot infer the loss from the class name GPT2LMHeadModel and warns on every run.
+    model.loss_type = "ForCausalLM"
     return model
 
 
 def _from_pretrained(name: str, attn_implementation: str) -> GPT2LMHeadModel:
     if not Path(name).is_dir():
         try:
-            return GPT2LMHeadModel.from_pretrained(
-                name, attn_implementation=attn_implementation, local_files_only=True
-            )
+            return GPT2LMHeadModel.from_pretrained(name, attn_implementation=attn_implementation, local_files_only=True)
         except OSError:
             if not hub_reachable():
                 raise UserInputError(

@@ -1,0 +1,66 @@
+"""Shared fixtures: a tiny GPT-2 architecture, offline settings, and a way to run the CLI in-process."""
+
+import os
+import tempfile
+
+# Before any Hugging Face import: never touch the network, and keep caches out of the user's home.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="lit-gpt2-hf-datasets-"))
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from pathlib import Path
+
+import pytest
+
+from lit_gpt2.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Two layers, 32 wide: a forward pass over a 32-token block takes milliseconds on a CPU.
+TINY_CONFIG = {"n_layer": 2, "n_head": 2, "n_embd": 32, "n_positions": 128}
+
+
+@pytest.fixture
+def tiny_config() -> dict:
+    return dict(TINY_CONFIG)
+
+
+@pytest.fixture
+def tiny_module(tiny_config):
+    from lit_gpt2.module import GPT2LitModule
+
+    return GPT2LitModule(config=tiny_config, warmup_steps=2)
+
+
+def tiny_fit_args(root: Path, *extra: str, epochs: int = 2) -> list[str]:
+    """``lit-gpt2 fit`` arguments for a seconds-long run of the tiny model on the embedded corpus."""
+    return [
+        "fit",
+        f"--model.config={TINY_CONFIG}",
+        "--model.warmup_steps=2",
+        "--data.block_size=32",
+        f"--data.cache_dir={root / 'cache'}",
+        "--seed_everything=7",
+        f"--trainer.max_epochs={epochs}",
+        "--trainer.limit_train_batches=4",
+        "--trainer.limit_val_batches=3",
+        "--trainer.log_every_n_steps=1",
+        "--trainer.accelerator=cpu",
+        f"--trainer.logger.init_args.save_dir={root / 'runs'}",
+        f"--trainer.default_root_dir={root}",
+        *extra,
+    ]
+
+
+@pytest.fixture
+def run_cli():
+    """Run ``lit-gpt2`` in-process; returns the exit code (0 when it returns normally)."""
+
+    def run(args: list[str]) -> int:
+        try:
+            main(args)
+        except SystemExit as exit_:
+            return int(exit_.code or 0)
+        return 0
+
+    return run

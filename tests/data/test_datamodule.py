@@ -1,0 +1,58 @@
+import pytest
+import torch
+
+from lit_gpt2.data.datamodule import MovieScriptsDataModule
+from lit_gpt2.errors import UserInputError
+
+
+def test_batches_are_full_blocks_of_real_tokens(tmp_path):
+    dm = MovieScriptsDataModule(block_size=32, batch_size=4, cache_dir=str(tmp_path))
+    dm.prepare_data()
+    dm.setup("fit")
+    batch = next(iter(dm.train_dataloader()))
+    assert batch["input_ids"].shape == (4, 32)
+    assert batch["input_ids"].dtype == torch.int64
+    assert len(dm.val_dataloader()) >= 1
+
+
+def test_second_run_reads_the_cache_instead_of_tokenizing(tmp_path, monkeypatch):
+    first = MovieScriptsDataModule(block_size=32, cache_dir=str(tmp_path))
+    first.setup("fit")
+
+    def fail(*_):
+        raise AssertionError("tokenized again despite an identical cached source")
+
+    monkeypatch.setattr(MovieScriptsDataModule, "_build", fail)
+    second = MovieScriptsDataModule(block_size=32, cache_dir=str(tmp_path))
+    second.setup("fit")
+    assert torch.equal(second.splits["train"][:]["input_ids"], first.splits["train"][:]["input_ids"])
+
+
+def test_cache_is_keyed_by_contents_and_settings(tmp_path):
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    for i in range(4):
+        (scripts / f"{i}.txt").write_text("INT. ROOM - DAY\n\nA line of action. " * 20)
+    dm = MovieScriptsDataModule(source=str(scripts), block_size=16, cache_dir=str(tmp_path / "cache"))
+    dm.setup("fit")
+    (scripts / "0.txt").write_text("EXT. STREET - NIGHT\n\nSomething else entirely. " * 20)
+    changed = MovieScriptsDataModule(source=str(scripts), block_size=16, cache_dir=str(tmp_path / "cache"))
+    changed.setup("fit")
+    bigger = MovieScriptsDataModule(source=str(scripts), block_size=32, cache_dir=str(tmp_path / "cache"))
+    bigger.setup("fit")
+    assert len(list((tmp_path / "cache").iterdir())) == 3
+
+
+def test_corpus_smaller_than_one_block_says_what_to_change(tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.txt").write_text("INT. ROOM\n\nHi.\n")
+    dm = MovieScriptsDataModule(source=str(tmp_path), block_size=64, cache_dir=str(tmp_path / "cache"))
+    with pytest.raises(UserInputError, match="smaller than one block of data.block_size=64: lower data.block_size"):
+        dm.setup("fit")
+
+
+def test_single_script_cannot_be_split(tmp_path):
+    (tmp_path / "only.txt").write_text("INT. ROOM\n\nHi.\n" * 50)
+    dm = MovieScriptsDataModule(source=str(tmp_path), block_size=8, cache_dir=str(tmp_path / "cache"))
+    with pytest.raises(UserInputError, match="needs at least 2"):
+        dm.setup("fit")

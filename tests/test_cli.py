@@ -1,0 +1,118 @@
+"""The ``lit-gpt2`` command end to end: configs, fit, validate, export, and clear errors."""
+
+import re
+from pathlib import Path
+
+import pytest
+import torch
+import transformers
+import yaml
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from conftest import REPO, tiny_fit_args
+
+CONFIGS = sorted((REPO / "configs").glob("*.yaml"))
+
+
+def test_the_shipped_configs_exist():
+    shipped = {"quickstart.yaml", "gpt2-finetune.yaml", "gpt2-medium.yaml", "gpt2-large.yaml", "early-stopping.yaml"}
+    assert shipped <= {c.name for c in CONFIGS}
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.name)
+def test_config_parses_and_print_config_round_trips(config, run_cli, capsys, tmp_path):
+    assert run_cli(["fit", "--config", str(config), "--print_config"]) == 0
+    printed = capsys.readouterr().out
+    resolved = yaml.safe_load(printed)
+    assert {"trainer", "model", "data", "checkpoint", "export"} <= resolved.keys()
+    saved = tmp_path / "resolved.yaml"
+    saved.write_text(printed)
+    assert run_cli(["fit", "--config", str(saved), "--print_config"]) == 0
+    assert yaml.safe_load(capsys.readouterr().out) == resolved
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    """One tiny ``lit-gpt2 fit`` (2 epochs) shared by the end-to-end tests below."""
+    from lit_gpt2.cli import main
+
+    root = tmp_path_factory.mktemp("fit")
+    main(tiny_fit_args(root))
+    (run,) = (root / "runs" / "lit-gpt2").iterdir()
+    return run
+
+
+def _scalars(run: Path) -> dict[str, list[float]]:
+    events = EventAccumulator(str(run))
+    events.Reload()
+    return {tag: [e.value for e in events.Scalars(tag)] for tag in events.Tags()["scalars"]}
+
+
+def test_fit_writes_run_dir_with_config_checkpoints_and_export(fitted):
+    assert (fitted / "config.yaml").is_file()
+    checkpoints = {p.name for p in (fitted / "checkpoints").iterdir()}
+    assert "last.ckpt" in checkpoints
+    assert any(re.fullmatch(r"epoch\d\d-val_ppl[\d.]+\.ckpt", name) for name in checkpoints)
+    assert (fitted / "export" / "model.safetensors").is_file()
+
+
+def test_fit_logs_loss_perplexity_and_learning_rate_to_tensorboard(fitted):
+    scalars = _scalars(fitted)
+    assert len(scalars["train/loss"]) == 8  # 2 epochs x 4 batches, logged every step
+    assert len(scalars["val/ppl"]) == len(scalars["val/loss"]) == 2
+    for loss, ppl in zip(scalars["val/loss"], scalars["val/ppl"]):
+        assert ppl == pytest.approx(torch.tensor(loss).exp().item(), rel=1e-5)
+    assert any(tag.startswith("lr-") for tag in scalars)
+
+
+def test_validate_from_the_best_checkpoint_reproduces_its_perplexity(fitted, run_cli, capsys):
+    best = next(p for p in (fitted / "checkpoints").iterdir() if p.name.startswith("epoch"))
+    logged = float(re.search(r"val_ppl([\d.]+)\.ckpt", best.name).group(1).rstrip("."))
+    args = tiny_fit_args(fitted.parent.parent.parent)
+    assert run_cli(["validate", *args[1:], f"--ckpt_path={best}"]) == 0
+    out = capsys.readouterr().out
+    printed = float(re.search(r"val/ppl\s*│\s*([\d.]+)", out).group(1))
+    assert printed == pytest.approx(logged, abs=0.01)
+
+
+def _generate_without_pad_warning(model_dir: Path, caplog) -> str:
+    transformers.logging.enable_propagation()
+    generator = transformers.pipeline("text-generation", model=str(model_dir))
+    with caplog.at_level("WARNING"):
+        text = generator(["INT. DINER - NIGHT", "MARGO"], max_new_tokens=5, do_sample=False)[0][0]["generated_text"]
+    assert "attention mask and the pad token id were not set" not in caplog.text
+    return text
+
+
+def test_exported_model_loads_in_a_transformers_pipeline_offline(fitted, caplog):
+    assert _generate_without_pad_warning(fitted / "export", caplog).startswith("INT. DINER - NIGHT")
+
+
+def test_export_command_from_a_checkpoint(fitted, run_cli, tmp_path, caplog):
+    out = tmp_path / "exported"
+    assert run_cli(["export", f"--ckpt_path={fitted / 'checkpoints' / 'last.ckpt'}", f"--out={out}"]) == 0
+    assert _generate_without_pad_warning(out, caplog).startswith("INT. DINER - NIGHT")
+
+
+def test_truncated_checkpoint_is_refused_with_one_line(fitted, run_cli, tmp_path, capsys):
+    broken = tmp_path / "broken.ckpt"
+    broken.write_bytes((fitted / "checkpoints" / "last.ckpt").read_bytes()[:5000])
+    assert run_cli(["export", f"--ckpt_path={broken}", f"--out={tmp_path / 'x'}"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be read" in err and "truncated" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--data.source=/no/such/scripts"], "data.source='/no/such/scripts' does not exist"),
+        (["--data.block_size=256"], "data.block_size=256 exceeds the model's context of 128 tokens"),
+        (["--model.preset=gpt2"], "give exactly one of model.pretrained, model.preset, model.config"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_no_traceback(extra, message, run_cli, capsys, tmp_path):
+    assert run_cli(tiny_fit_args(tmp_path, *extra)) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+    assert [line for line in err.splitlines() if line.startswith("lit-gpt2: error:")] == [err.strip().splitlines()[-1]]

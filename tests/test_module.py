@@ -1,0 +1,44 @@
+import itertools
+import pickle
+
+import torch
+
+from lit_gpt2.optim import adamw_param_groups, warmup_cosine, warmup_cosine_scheduler
+
+
+def test_validation_nll_is_token_weighted_over_unequal_batches(tiny_module):
+    torch.manual_seed(0)
+    tiny_module.eval()
+    batches = [{"input_ids": torch.randint(0, 50257, (b, 9))} for b in (1, 3)]
+    losses, counts = [], []
+    with torch.no_grad():
+        for i, batch in enumerate(batches):
+            tiny_module.validation_step(batch, i)
+            loss, n = tiny_module.shared_step(batch)
+            losses.append(loss)
+            counts.append(n)
+    expected = sum(loss * n for loss, n in zip(losses, counts)) / sum(counts)
+    unweighted = sum(losses) / 2
+    assert torch.allclose(tiny_module.val_nll.compute(), expected)
+    assert not torch.allclose(expected, unweighted)
+
+
+def test_no_weight_decay_on_biases_and_layernorm(tiny_module):
+    decay, no_decay = adamw_param_groups(tiny_module.model, weight_decay=0.1)
+    names = {id(p): n for n, p in tiny_module.model.named_parameters()}
+    assert all(names[id(p)].endswith("bias") or ".ln_" in names[id(p)] for p in no_decay["params"])
+    assert any("ln_f.weight" == names[id(p)].split("transformer.")[-1] for p in no_decay["params"])
+    assert all(p.ndim == 2 for p in decay["params"]) and decay["weight_decay"] == 0.1
+
+
+def test_schedule_warms_up_then_decays_to_the_floor():
+    lr = [warmup_cosine(s, warmup_steps=4, total_steps=20, min_lr_ratio=0.1) for s in range(21)]
+    assert lr[0] == 0.25 and lr[3] == 1.0
+    assert all(a >= b for a, b in itertools.pairwise(lr[3:]))
+    assert abs(lr[20] - 0.1) < 1e-9
+
+
+def test_scheduler_pickles_for_ddp_and_checkpoints():
+    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))])
+    scheduler = warmup_cosine_scheduler(optimizer, warmup_steps=2, total_steps=10, min_lr_ratio=0.1)
+    pickle.dumps(scheduler.lr_lambdas)
