@@ -3,5 +3,9 @@
 from collections.abc import Callable
 
 from lit_gpt2.commands.export import export_command
+from lit_gpt2.commands.train_tokenizer import train_tokenizer_command
 
-COMMANDS: dict[str, Callable[[list[str]], None]] = {"export": export_command}
+COMMANDS: dict[str, Callable[[list[str]], None]] = {
+    "export": export_command,
+    "train-tokenizer": train_tokenizer_command,
+}

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torch.utils.data import DataLoader
+from transformers import PreTrainedTokenizerBase
 
 from lit_gpt2.data.packing import pack_blocks
 from lit_gpt2.data.screenplay import normalise_screenplay
@@ -99,7 +100,14 @@ class MovieScriptsDataModule(L.LightningDataModule):
             persistent_workers=self.hparams.num_workers > 0,
         )
 
-    def _load_or_build(self) -> datasets.DatasetDict:
+    def training_texts(self) -> list[str]:
+        """The (normalised) texts of the training scripts only: what a tokenizer may be trained on."""
+        scripts = self._prepared_scripts()
+        train_idx, _ = split_by_script(len(scripts), self.hparams.val_fraction, self.hparams.seed)
+        return [scripts[i]["text"] for i in train_idx]
+
+    def _prepared_scripts(self) -> datasets.Dataset:
+        """Every script of the source, decoded and (if enabled) normalised, in source order."""
         hp = self.hparams
         scripts, decode_report = load_scripts(hp.source, hp.text_column, hp.title_column, hp.genre_column, hp.hub_split)
         if decode_report.files:
@@ -107,31 +115,37 @@ class MovieScriptsDataModule(L.LightningDataModule):
                 f"{decode_report.files} file(s) of data.source were not valid UTF-8: "
                 f"{decode_report.bytes} byte(s) replaced by U+FFFD"
             )
-        cache = self._cache_path(scripts)
-        if (cache / "dataset_dict.json").exists():
-            return datasets.load_from_disk(str(cache)).with_format("torch")
-        splits = self._build(scripts)
-        splits.save_to_disk(str(cache))
-        return splits.with_format("torch")
-
-    def _cache_path(self, scripts: datasets.Dataset) -> Path:
-        """A folder keyed by the scripts' contents and every setting that changes the blocks."""
-        hp = self.hparams
-        settings = {k: hp[k] for k in ("tokenizer", "block_size", "val_fraction", "seed", "normalize")}
-        digest = hashlib.sha256(json.dumps([_PIPELINE_VERSION, settings], sort_keys=True).encode())
-        for text in scripts["text"]:
-            digest.update(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
-        root = Path(hp.cache_dir) if hp.cache_dir else Path(datasets.config.HF_DATASETS_CACHE) / "lit_gpt2"
-        return root / digest.hexdigest()[:24]
-
-    def _build(self, scripts: datasets.Dataset) -> datasets.DatasetDict:
-        hp = self.hparams
-        tokenizer = load_tokenizer(hp.tokenizer)
         if hp.normalize:
             raw_chars = sum(map(len, scripts["text"]))
             scripts = scripts.map(lambda row: {"text": normalise_screenplay(row["text"])}, desc="Normalising")
             saved = 1 - sum(map(len, scripts["text"])) / max(1, raw_chars)
             rank_zero_info(f"Screenplay normalisation removed {saved:.1%} of the characters.")
+        return scripts
+
+    def _load_or_build(self) -> datasets.DatasetDict:
+        scripts = self._prepared_scripts()
+        tokenizer = load_tokenizer(self.hparams.tokenizer)
+        cache = self._cache_path(scripts, tokenizer)
+        if (cache / "dataset_dict.json").exists():
+            return datasets.load_from_disk(str(cache)).with_format("torch")
+        splits = self._build(scripts, tokenizer)
+        splits.save_to_disk(str(cache))
+        return splits.with_format("torch")
+
+    def _cache_path(self, scripts: datasets.Dataset, tokenizer: PreTrainedTokenizerBase) -> Path:
+        """A folder keyed by the scripts' contents, the tokenizer's vocabulary, and the block settings."""
+        hp = self.hparams
+        settings = {k: hp[k] for k in ("block_size", "val_fraction", "seed", "normalize")}
+        digest = hashlib.sha256(json.dumps([_PIPELINE_VERSION, settings], sort_keys=True).encode())
+        # The vocabulary itself, not its name: a retrained tokenizer saved at the same path gets a new key.
+        digest.update(tokenizer.backend_tokenizer.to_str().encode())
+        for text in scripts["text"]:
+            digest.update(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
+        root = Path(hp.cache_dir) if hp.cache_dir else Path(datasets.config.HF_DATASETS_CACHE) / "lit_gpt2"
+        return root / digest.hexdigest()[:24]
+
+    def _build(self, scripts: datasets.Dataset, tokenizer: PreTrainedTokenizerBase) -> datasets.DatasetDict:
+        hp = self.hparams
         # The tokenizer's own length cap would warn on long scripts; packing cuts them into blocks instead.
         tokens = scripts.map(
             lambda batch: {"ids": tokenizer(batch["text"], verbose=False)["input_ids"]},
