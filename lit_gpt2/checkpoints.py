@@ -1,9 +1,12 @@
-"""Loading a trained module back from a Lightning checkpoint, with a clear error for a bad file."""
+"""Loading trained models back: from a Lightning checkpoint, an exported folder, or a hub name."""
 
 import pickle
 from pathlib import Path
 
+from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
+
 from lit_gpt2.errors import UserInputError
+from lit_gpt2.modeling import build_model, load_tokenizer
 from lit_gpt2.module import GPT2LitModule
 
 
@@ -20,3 +23,13 @@ def load_module(ckpt_path: str | Path, map_location: str = "cpu") -> GPT2LitModu
             f"checkpoint {str(path)!r} cannot be read ({type(err).__name__}): it may be truncated or not a "
             "lit-gpt2 checkpoint; use another one, e.g. the run's last.ckpt"
         ) from None
+
+
+def load_model_and_tokenizer(spec: str, map_location: str = "cpu") -> tuple[GPT2LMHeadModel, PreTrainedTokenizerBase]:
+    """A ``.ckpt`` file, a folder saved by ``export``/``save_pretrained``, or a hub name (online)."""
+    if spec.endswith(".ckpt"):
+        module = load_module(spec, map_location)
+        return module.model, module.tokenizer
+    tokenizer = load_tokenizer(spec)
+    model = build_model(pretrained=spec, vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id)
+    return model.to(map_location), tokenizer

@@ -64,3 +64,11 @@ def run_cli():
         return 0
 
     return run
+
+
+@pytest.fixture(scope="session")
+def tiny_export(tmp_path_factory) -> Path:
+    """A tiny random-init model exported in Hugging Face format, for commands that load a model."""
+    from lit_gpt2.module import GPT2LitModule
+
+    return GPT2LitModule(config=TINY_CONFIG).export(tmp_path_factory.mktemp("tiny-export"))

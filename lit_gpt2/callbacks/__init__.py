@@ -1,5 +1,6 @@
 """Callbacks, one per file, each importable from YAML by ``class_path``."""
 
 from lit_gpt2.callbacks.export import HFExportCallback
+from lit_gpt2.callbacks.sample_generation import SampleGenerationCallback
 
-__all__ = ["HFExportCallback"]
+__all__ = ["HFExportCallback", "SampleGenerationCallback"]

@@ -2,10 +2,14 @@
 
 from collections.abc import Callable
 
+from lit_gpt2.commands.compare import compare_command
 from lit_gpt2.commands.export import export_command
+from lit_gpt2.commands.generate import generate_command
 from lit_gpt2.commands.train_tokenizer import train_tokenizer_command
 
 COMMANDS: dict[str, Callable[[list[str]], None]] = {
+    "generate": generate_command,
+    "compare": compare_command,
     "export": export_command,
     "train-tokenizer": train_tokenizer_command,
 }

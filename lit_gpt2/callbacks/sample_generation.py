@@ -1,0 +1,91 @@
+"""Samples from every decoding strategy, with their metrics, in TensorBoard before and during training."""
+
+import time
+from collections.abc import Sequence
+
+import lightning as L
+from lightning.pytorch.utilities import rank_zero_warn
+
+from lit_gpt2.callbacks.tensorboard import is_sharded, tensorboard_writer
+from lit_gpt2.decoding.distribution import next_token_distribution
+from lit_gpt2.decoding.evaluate import evaluate_strategy
+from lit_gpt2.decoding.generate import DEFAULT_PROMPTS
+from lit_gpt2.decoding.strategies import DEFAULT_CALLBACK_STRATEGIES, DecodingStrategy, resolve_strategies
+from lit_gpt2.errors import UserInputError
+from lit_gpt2.plots import next_token_chart
+
+
+class SampleGenerationCallback(L.Callback):
+    """Generate from fixed prompts with fixed seeds under each strategy, so epochs are comparable.
+
+    Runs once before training (logged at step 0, the "before fine-tuning" baseline) and then every
+    ``every_n_epochs`` epochs. Logs ``samples/<strategy>`` (markdown: prompt | continuation),
+    ``gen/<strategy>/<metric>``, ``gen/seconds`` and the chart ``probs/next_token``.
+
+    Args:
+        prompts: Prompts continued by every strategy (batched per strategy).
+        strategies: Preset names (see ``lit_gpt2.decoding.PRESETS``) or custom strategies.
+        max_new_tokens: Tokens generated per prompt.
+        seed: Seed of every strategy's sampling, the same every epoch.
+        every_n_epochs: Epochs between two rounds of samples.
+        chart_prompt: Prompt of the next-token chart; default the first prompt.
+    """
+
+    def __init__(
+        self,
+        prompts: Sequence[str] = DEFAULT_PROMPTS,
+        strategies: Sequence[str | DecodingStrategy] = DEFAULT_CALLBACK_STRATEGIES,
+        max_new_tokens: int = 24,
+        seed: int = 1234,
+        every_n_epochs: int = 1,
+        chart_prompt: str | None = None,
+    ) -> None:
+        if not prompts:
+            raise UserInputError("SampleGenerationCallback needs at least one prompt")
+        if max_new_tokens < 1:
+            raise UserInputError(f"max_new_tokens={max_new_tokens} must be at least 1")
+        if every_n_epochs < 1:
+            raise UserInputError(f"every_n_epochs={every_n_epochs} must be at least 1")
+        self.prompts = list(prompts)
+        self.strategies = resolve_strategies(strategies)
+        self.max_new_tokens = max_new_tokens
+        self.seed = seed
+        self.every_n_epochs = every_n_epochs
+        self.chart_prompt = chart_prompt or self.prompts[0]
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        context = pl_module.model.config.n_positions
+        if self.max_new_tokens >= context:
+            raise UserInputError(
+                f"SampleGenerationCallback max_new_tokens={self.max_new_tokens} does not fit the model's "
+                f"{context}-token context: use at most {context - 1}"
+            )
+        if trainer.is_global_zero and tensorboard_writer(trainer) is None:
+            rank_zero_warn("SampleGenerationCallback logs to TensorBoard only; this run has no TensorBoardLogger.")
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._log_samples(trainer, pl_module)
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if (trainer.current_epoch + 1) % self.every_n_epochs == 0:
+            self._log_samples(trainer, pl_module)
+
+    def _log_samples(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        sharded = is_sharded(trainer)
+        writer = tensorboard_writer(trainer)
+        if writer is None and not sharded:
+            return  # other ranks have nothing to draw and need not join the forward passes
+        start = time.perf_counter()
+        step = trainer.global_step
+        for strategy in self.strategies:
+            result = evaluate_strategy(
+                pl_module.model, pl_module.tokenizer, self.prompts, strategy, self.max_new_tokens, self.seed, sharded
+            )
+            if writer is not None:
+                writer.add_text(f"samples/{strategy.name}", result.samples.markdown(), step)
+                for metric, value in result.metrics.items():
+                    writer.add_scalar(f"gen/{strategy.name}/{metric}", value, step)
+        distribution = next_token_distribution(pl_module.model, pl_module.tokenizer, self.chart_prompt)
+        if writer is not None:
+            writer.add_figure("probs/next_token", next_token_chart(distribution), step)
+            writer.add_scalar("gen/seconds", time.perf_counter() - start, step)

@@ -1,0 +1,5 @@
+"""Decoding: named strategy presets, batched generation, and generation metrics (pure functions)."""
+
+from lit_gpt2.decoding.strategies import DEFAULT_CALLBACK_STRATEGIES, PRESETS, DecodingStrategy, resolve_strategies
+
+__all__ = ["DEFAULT_CALLBACK_STRATEGIES", "PRESETS", "DecodingStrategy", "resolve_strategies"]

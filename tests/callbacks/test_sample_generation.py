@@ -1,0 +1,65 @@
+import pytest
+import transformers
+import yaml
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from conftest import tiny_fit_args
+from lit_gpt2.callbacks.sample_generation import SampleGenerationCallback
+from lit_gpt2.decoding.generate import Samples
+from lit_gpt2.decoding.strategies import PRESETS
+from lit_gpt2.errors import UserInputError
+
+STRATEGIES = ["greedy", "beam-5", "top-k-40"]
+CUSTOM = {"name": "hot-nucleus", "do_sample": True, "temperature": 1.3, "top_p": 0.8}
+
+
+def test_fit_logs_samples_metrics_and_chart_for_every_strategy_and_epoch(run_cli, tmp_path, caplog):
+    config = tmp_path / "samples.yaml"
+    callback = {
+        "class_path": "lit_gpt2.callbacks.SampleGenerationCallback",
+        "init_args": {"strategies": [*STRATEGIES, CUSTOM], "max_new_tokens": 6},
+    }
+    config.write_text(yaml.safe_dump({"trainer": {"callbacks": [callback]}}))
+    transformers.logging.enable_propagation()
+    with caplog.at_level("WARNING"):
+        assert run_cli([*tiny_fit_args(tmp_path, f"--config={config}", epochs=2)]) == 0
+    assert "attention mask and the pad token id were not set" not in caplog.text
+
+    (run,) = (tmp_path / "runs" / "lit-gpt2").iterdir()
+    events = EventAccumulator(str(run), size_guidance={"tensors": 0, "images": 0})
+    events.Reload()
+    steps = [0, 4, 8]  # before training, then after each of the 2 epochs of 4 batches
+    for name in [*STRATEGIES, CUSTOM["name"]]:
+        texts = events.Tensors(f"samples/{name}/text_summary")
+        assert [t.step for t in texts] == steps
+        assert b"| prompt | continuation |" in texts[0].tensor_proto.string_val[0]
+        for metric in ("distinct_2", "rep_2", "self_bleu4", "repetition_rate", "perplexity", "tokens_per_second"):
+            assert [s.step for s in events.Scalars(f"gen/{name}/{metric}")] == steps
+    assert [s.step for s in events.Scalars("gen/seconds")] == steps
+    assert [i.step for i in events.Images("probs/next_token")] == steps
+
+
+def test_markdown_table_escapes_pipes_and_keeps_line_breaks():
+    samples = Samples(PRESETS["greedy"], ["A|B\n"], [[1]], [[2]], ["line one\nline two"], 0.1)
+    assert samples.markdown().splitlines()[-1] == "| A\\|B<br> | line one<br>line two |"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"prompts": []}, "at least one prompt"),
+        ({"max_new_tokens": 0}, "at least 1"),
+        ({"strategies": ["x"]}, "unknown"),
+    ],
+)
+def test_bad_arguments_are_refused(kwargs, message):
+    with pytest.raises(UserInputError, match=message):
+        SampleGenerationCallback(**kwargs)
+
+
+def test_max_new_tokens_beyond_the_context_is_refused_through_the_cli(run_cli, tmp_path, capsys):
+    config = tmp_path / "samples.yaml"
+    callback = {"class_path": "lit_gpt2.callbacks.SampleGenerationCallback", "init_args": {"max_new_tokens": 500}}
+    config.write_text(yaml.safe_dump({"trainer": {"callbacks": [callback]}}))
+    assert run_cli(tiny_fit_args(tmp_path, f"--config={config}")) == 2
+    assert "max_new_tokens=500 does not fit the model's 128-token context" in capsys.readouterr().err

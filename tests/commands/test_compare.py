@@ -1,0 +1,44 @@
+import csv
+
+from lit_gpt2.commands.compare import CHARTED
+from lit_gpt2.decoding.reading import read_comparison
+
+
+def test_compare_writes_report_metrics_and_charts_for_two_models(run_cli, tiny_export, tmp_path):
+    out = tmp_path / "report"
+    strategies = '["greedy", "beam-5", "temperature-1.5", "top-p-0.9"]'
+    args = ["compare", f"--model={tiny_export}", f"--baseline={tiny_export}", f"--strategies={strategies}"]
+    assert run_cli([*args, "--max_new_tokens=6", f"--out={out}"]) == 0
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    assert [(r["model"], r["strategy"]) for r in rows] == [
+        (m, s) for m in ("model", "baseline") for s in ("greedy", "beam-5", "temperature-1.5", "top-p-0.9")
+    ]
+    report = (out / "report.md").read_text()
+    sections = ("## Reading", "## Metrics: model", "## Metrics: baseline", "### beam-5", "| prompt | continuation |")
+    assert all(section in report for section in sections)
+    for chart in [*CHARTED, "next_token_model", "next_token_baseline"]:
+        png = out / "charts" / f"{chart}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", chart
+    greedy = next(r for r in rows if r["strategy"] == "greedy")
+    hot = next(r for r in rows if r["strategy"] == "temperature-1.5")
+    assert float(greedy["perplexity"]) < float(hot["perplexity"])
+
+
+def _metrics(**overrides):
+    base = {"distinct_2": 0.5, "rep_2": 10.0, "repetition_rate": 0.0, "perplexity": 10.0, "self_bleu4": 0.1}
+    return base | overrides
+
+
+def test_reading_names_what_the_numbers_show():
+    lines = read_comparison(
+        {
+            "greedy": _metrics(distinct_2=0.1, rep_2=80.0, repetition_rate=50.0, perplexity=2.0, self_bleu4=0.9),
+            "top-p-0.9": _metrics(distinct_2=0.9, rep_2=1.0, perplexity=40.0),
+        }
+    )
+    text = " ".join(lines)
+    assert "Most varied wording: **top-p-0.9** (distinct-2 0.9)" in text
+    assert "least varied: **greedy**" in text
+    assert "Most repetitive: **greedy** (rep-2 80%)" in text
+    assert "greedy (50% of samples)" in text
+    assert "Most predictable to the model itself: **greedy** (sample perplexity 2)" in text

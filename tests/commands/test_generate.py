@@ -1,0 +1,54 @@
+import json
+
+import pytest
+
+from lit_gpt2.commands.generate import build_strategy
+from lit_gpt2.commands.prompts import read_prompts
+from lit_gpt2.errors import UserInputError
+
+
+def test_generate_prints_and_writes_jsonl(run_cli, tiny_export, tmp_path, capsys):
+    out = tmp_path / "samples.jsonl"
+    args = ["generate", f"--model={tiny_export}", "--prompt=INT. DINER\\n", "--prompt=MARGO\\n", "--max_new_tokens=5"]
+    assert run_cli([*args, "--strategy=top-k-40", "--seed=3", f"--jsonl={out}"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("=== top-k-40 | seed 3 ===") == 2
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["prompt"] for r in records] == ["INT. DINER\n", "MARGO\n"]
+    assert all(r["top_k"] == 40 and r["do_sample"] and r["seed"] == 3 for r in records)
+    assert all(r["prompt"] + r["continuation"] in printed for r in records)
+
+
+def test_same_seed_same_text_and_explicit_parameters_override_the_preset(run_cli, tiny_export, capsys):
+    args = ["generate", f"--model={tiny_export}", "--prompt=EXT. DESERT", "--max_new_tokens=8", "--temperature=1.4"]
+    assert run_cli([*args, "--seed=1"]) == 0
+    first = capsys.readouterr().out
+    assert run_cli([*args, "--seed=1"]) == 0
+    assert capsys.readouterr().out == first
+    assert "greedy(temperature=1.4,do_sample=True)" in first
+
+
+def test_a_sampling_knob_switches_sampling_on_unless_told_otherwise():
+    assert build_strategy("greedy", {"top_p": 0.5}).do_sample
+    assert not build_strategy("greedy", {"top_p": 0.5, "do_sample": False}).do_sample
+    assert build_strategy("beam-5", {}).num_beams == 5
+
+
+def test_invalid_parameter_is_one_clear_line(run_cli, tiny_export, capsys):
+    assert run_cli(["generate", f"--model={tiny_export}", "--prompt=x", "--top_p=1.5"]) == 2
+    err = capsys.readouterr().err
+    assert "top_p=1.5 must be in (0, 1]" in err and "Traceback" not in err
+
+
+def test_prompts_from_files(tmp_path):
+    text = tmp_path / "prompts.txt"
+    text.write_text("INT. DINER\n\nMARGO\n---\nEXT. DESERT\n")
+    assert read_prompts(["A\\nB"], str(text)) == ["A\nB", "INT. DINER\n\nMARGO\n", "EXT. DESERT\n"]
+    jsonl = tmp_path / "prompts.jsonl"
+    jsonl.write_text('{"prompt": "one"}\n{"prompt": "two"}\n')
+    assert read_prompts(None, str(jsonl)) == ["one", "two"]
+    jsonl.write_text('{"text": "one"}\n')
+    with pytest.raises(UserInputError, match="'prompt' field"):
+        read_prompts(None, str(jsonl))
+    with pytest.raises(UserInputError, match="no prompt given"):
+        read_prompts(None, None)
