@@ -5,6 +5,7 @@ import sys
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, RichProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
+from lit_gpt2.callbacks.architecture_summary import ArchitectureSummaryCallback
 from lit_gpt2.callbacks.export import HFExportCallback
 from lit_gpt2.commands import COMMANDS
 from lit_gpt2.data.datamodule import MovieScriptsDataModule
@@ -40,6 +41,7 @@ class LitGPT2CLI(LightningCLI):
         parser.set_defaults({"lr_monitor.logging_interval": "step"})
         parser.add_lightning_class_args(RichProgressBar, "progress_bar")
         parser.add_lightning_class_args(HFExportCallback, "export")
+        parser.add_lightning_class_args(ArchitectureSummaryCallback, "architecture_summary")
         parser.link_arguments(
             ("model.pretrained", "model.tokenizer"), "data.tokenizer", compute_fn=tokenizer_source, apply_on="parse"
         )
@@ -72,6 +74,20 @@ def main(args: list[str] | None = None) -> None:
             parser_kwargs={"epilog": USAGE_EXTRA.format(commands=", ".join(COMMANDS))},
             args=args,
         )
-    except UserInputError as err:
-        print(f"lit-gpt2: error: {err}", file=sys.stderr)
+    except Exception as err:
+        user_error = _find_user_error(err)
+        if user_error is None:
+            raise
+        print(f"lit-gpt2: error: {user_error}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def _find_user_error(err: BaseException) -> UserInputError | None:
+    """The UserInputError behind ``err``: jsonargparse wraps errors raised while it builds a class."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, UserInputError):
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None

@@ -5,6 +5,8 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 
 from lit_gpt2.decoding.distribution import NextTokenDistribution
@@ -45,4 +47,68 @@ def metric_bars(metric: str, values: dict[str, float], baseline: dict[str, float
     ax.set_yticks(list(positions), names, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(metric)
+    return fig
+
+
+# Perceptually uniform, so equal steps in attention read as equal steps in colour.
+ATTENTION_CMAP = "viridis"
+
+
+def attention_grid(attentions: list, example: int = 0) -> Figure:
+    """Layers x heads of small heatmaps for one probe text (rows queries, columns keys).
+
+    Drawn as one mosaic image rather than layers x heads subplots: a 12 x 12 grid renders in a
+    fraction of a second and stays readable.
+    """
+    layers, heads = len(attentions), attentions[0].shape[1]
+    length = attentions[0].shape[-1]
+    gap = max(1, length // 12)
+    cell = length + gap
+    mosaic = np.full((layers * cell - gap, heads * cell - gap), np.nan)
+    future = np.triu(np.ones((length, length), dtype=bool), k=1)
+    for layer, attention in enumerate(attentions):
+        for head in range(heads):
+            top, left = layer * cell, head * cell
+            # Future positions (j > i) are NaN, drawn white: "cannot attend", unlike a learned zero.
+            weights = attention[example, head].numpy()
+            mosaic[top : top + length, left : left + length] = np.where(future, np.nan, weights)
+    side = min(14.0, max(6.0, 0.9 * max(layers, heads)))
+    fig, ax = plt.subplots(figsize=(side, side * layers / heads + 0.6), layout="constrained")
+    cmap = matplotlib.colormaps[ATTENTION_CMAP].with_extremes(bad="white")
+    # Square-root colour scale: spread-out heads (weights of a few percent) stay visible next to sinks.
+    ax.imshow(mosaic, cmap=cmap, norm=PowerNorm(0.5, vmin=0.0, vmax=1.0), interpolation="nearest")
+    centres = [i * cell + length / 2 for i in range(max(layers, heads))]
+    ax.set_xticks(centres[:heads], [f"h{h}" for h in range(heads)], fontsize=8)
+    ax.set_yticks(centres[:layers], [f"L{layer}" for layer in range(layers)], fontsize=8)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title(
+        "attention per layer (rows) and head (columns); each cell: query rows, key columns; sqrt colour scale",
+        fontsize=9,
+    )
+    return fig
+
+
+def attention_heatmap(weights, tokens: list[str], title: str) -> Figure:
+    """One (T, T) map with the tokens on both axes: rows are the query, columns the key attended to."""
+    length = len(tokens)
+    weights = weights[-length:, -length:]  # drop left padding
+    side = min(10.0, max(5.0, 0.12 * length + 2.5))
+    # A fixed layout instead of "constrained": solving the layout for ~150 tick labels costs seconds.
+    fig = plt.figure(figsize=(side, side), dpi=90)
+    ax = fig.add_axes((0.18, 0.18, 0.68, 0.72))
+    bar = fig.add_axes((0.88, 0.18, 0.025, 0.72))
+    image = ax.imshow(weights, cmap=ATTENTION_CMAP, vmin=0.0, vmax=float(weights.max()) or 1.0)
+    # Labels as plain text artists: matplotlib's tick machinery would cost seconds for ~150 labels.
+    fontsize = 7 if length <= 48 else 5
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for i, token in enumerate(repr(t)[1:-1] for t in tokens):
+        ax.text(i, length - 0.3, token, rotation=90, ha="center", va="top", fontsize=fontsize, clip_on=False)
+        ax.text(-0.8, i, token, ha="right", va="center", fontsize=fontsize, clip_on=False)
+    ax.set_xlabel("key (attended to)", labelpad=60)
+    ax.set_ylabel("query", labelpad=60)
+    ax.set_title(title, fontsize=10)
+    fig.colorbar(image, cax=bar)
     return fig

@@ -1,6 +1,8 @@
 """Callbacks, one per file, each importable from YAML by ``class_path``."""
 
+from lit_gpt2.callbacks.architecture_summary import ArchitectureSummaryCallback
+from lit_gpt2.callbacks.attention_heatmap import AttentionHeatmapCallback
 from lit_gpt2.callbacks.export import HFExportCallback
 from lit_gpt2.callbacks.sample_generation import SampleGenerationCallback
 
-__all__ = ["HFExportCallback", "SampleGenerationCallback"]
+__all__ = ["ArchitectureSummaryCallback", "AttentionHeatmapCallback", "HFExportCallback", "SampleGenerationCallback"]

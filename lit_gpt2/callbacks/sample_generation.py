@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import lightning as L
 from lightning.pytorch.utilities import rank_zero_warn
@@ -10,7 +11,7 @@ from lit_gpt2.callbacks.tensorboard import is_sharded, tensorboard_writer
 from lit_gpt2.decoding.distribution import next_token_distribution
 from lit_gpt2.decoding.evaluate import evaluate_strategy
 from lit_gpt2.decoding.generate import DEFAULT_PROMPTS
-from lit_gpt2.decoding.strategies import DEFAULT_CALLBACK_STRATEGIES, DecodingStrategy, resolve_strategies
+from lit_gpt2.decoding.strategies import DEFAULT_CALLBACK_STRATEGIES, resolve_strategies
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.plots import next_token_chart
 
@@ -24,7 +25,9 @@ class SampleGenerationCallback(L.Callback):
 
     Args:
         prompts: Prompts continued by every strategy (batched per strategy).
-        strategies: Preset names (see ``lit_gpt2.decoding.PRESETS``) or custom strategies.
+        strategies: Preset names (see ``lit_gpt2.decoding.PRESETS``) or custom strategies given as the
+            fields of ``lit_gpt2.decoding.DecodingStrategy`` (name, do_sample, num_beams, temperature,
+            top_k, top_p, typical_p, min_p, repetition_penalty, no_repeat_ngram_size).
         max_new_tokens: Tokens generated per prompt.
         seed: Seed of every strategy's sampling, the same every epoch.
         every_n_epochs: Epochs between two rounds of samples.
@@ -34,8 +37,8 @@ class SampleGenerationCallback(L.Callback):
     def __init__(
         self,
         prompts: Sequence[str] = DEFAULT_PROMPTS,
-        strategies: Sequence[str | DecodingStrategy] = DEFAULT_CALLBACK_STRATEGIES,
-        max_new_tokens: int = 24,
+        strategies: Sequence[str | dict[str, Any]] = DEFAULT_CALLBACK_STRATEGIES,
+        max_new_tokens: int = 20,
         seed: int = 1234,
         every_n_epochs: int = 1,
         chart_prompt: str | None = None,

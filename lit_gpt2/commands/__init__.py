@@ -2,6 +2,8 @@
 
 from collections.abc import Callable
 
+from lit_gpt2.commands.architecture import architecture_command
+from lit_gpt2.commands.attention import attention_command
 from lit_gpt2.commands.compare import compare_command
 from lit_gpt2.commands.export import export_command
 from lit_gpt2.commands.generate import generate_command
@@ -10,6 +12,8 @@ from lit_gpt2.commands.train_tokenizer import train_tokenizer_command
 COMMANDS: dict[str, Callable[[list[str]], None]] = {
     "generate": generate_command,
     "compare": compare_command,
+    "architecture": architecture_command,
+    "attention": attention_command,
     "export": export_command,
     "train-tokenizer": train_tokenizer_command,
 }

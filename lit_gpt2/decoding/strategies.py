@@ -4,6 +4,7 @@ Contrastive search and group (diverse) beam search are not offered: transformers
 hub-hosted code, which offline machines cannot load.
 """
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -95,12 +96,23 @@ PRESETS: dict[str, DecodingStrategy] = _presets()
 DEFAULT_CALLBACK_STRATEGIES: tuple[str, ...] = ("greedy", "beam-5", "top-p-0.9")
 
 
-def resolve_strategies(strategies: Sequence[str | DecodingStrategy]) -> list[DecodingStrategy]:
-    """Preset names and custom strategies to strategies; unknown names and duplicates are refused."""
+def resolve_strategies(strategies: Sequence[str | dict | DecodingStrategy]) -> list[DecodingStrategy]:
+    """Preset names, custom strategies, and their fields as dicts (from YAML) to strategies.
+
+    Unknown names, unknown fields and duplicate names are refused in one line each.
+    """
     resolved = []
     for item in strategies:
         if isinstance(item, DecodingStrategy):
             resolved.append(item)
+        elif isinstance(item, dict):
+            fields = {f.name for f in dataclasses.fields(DecodingStrategy)}
+            unknown = set(item) - fields
+            if unknown or "name" not in item:
+                raise UserInputError(
+                    f"custom decoding strategy {item} needs a name and only these fields: {', '.join(sorted(fields))}"
+                )
+            resolved.append(DecodingStrategy(**item))
         elif item in PRESETS:
             resolved.append(PRESETS[item])
         else:

@@ -63,3 +63,13 @@ def test_max_new_tokens_beyond_the_context_is_refused_through_the_cli(run_cli, t
     config.write_text(yaml.safe_dump({"trainer": {"callbacks": [callback]}}))
     assert run_cli(tiny_fit_args(tmp_path, f"--config={config}")) == 2
     assert "max_new_tokens=500 does not fit the model's 128-token context" in capsys.readouterr().err
+
+
+def test_an_invalid_custom_strategy_in_yaml_is_one_line(run_cli, tmp_path, capsys):
+    config = tmp_path / "samples.yaml"
+    bad = {**CUSTOM, "temperature": 0}
+    callback = {"class_path": "lit_gpt2.callbacks.SampleGenerationCallback", "init_args": {"strategies": [bad]}}
+    config.write_text(yaml.safe_dump({"trainer": {"callbacks": [callback]}}))
+    assert run_cli(tiny_fit_args(tmp_path, f"--config={config}")) == 2
+    err = capsys.readouterr().err
+    assert "decoding strategy 'hot-nucleus': temperature=0 must be > 0" in err and "Traceback" not in err

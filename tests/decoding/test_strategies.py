@@ -67,6 +67,9 @@ def test_unknown_and_duplicate_strategy_names_are_refused():
         resolve_strategies(["contrastive"])
     with pytest.raises(UserInputError, match="must be unique"):
         resolve_strategies(["greedy", DecodingStrategy("greedy", do_sample=True)])
+    with pytest.raises(UserInputError, match="needs a name and only these fields"):
+        resolve_strategies([{"name": "x", "temprature": 0.5}])
+    assert resolve_strategies([{"name": "x", "do_sample": True, "top_k": 3}])[0].top_k == 3
 
 
 def test_top_k_1_sampling_equals_greedy(tiny_module):

@@ -1,0 +1,66 @@
+"""One eval-mode, no-grad forward pass with eager attention, returning every layer's attention weights.
+
+transformers 5's default SDPA kernels return no attention weights (``output_attentions=True`` gives
+empty tuples, silently), so the probe switches the model to eager attention and switches it back.
+"""
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from lit_gpt2.decoding.generate import left_pad
+
+
+@dataclass
+class AttentionProbe:
+    """Attention of every layer for a batch of probe texts (left-padded)."""
+
+    texts: list[str]
+    tokens: list[list[str]]  # each text's token strings, without padding
+    attentions: tuple[torch.Tensor, ...]  # per layer: (batch, heads, T, T), on the CPU
+    attention_mask: torch.Tensor  # (batch, T)
+
+
+@contextmanager
+def eager_attention(model: PreTrainedModel):
+    """Eager attention inside the block, the original implementation restored afterwards, even on error."""
+    original = model.config._attn_implementation
+    if original != "eager":
+        model.set_attn_implementation("eager")
+    try:
+        yield model
+    finally:
+        if original != "eager":
+            model.set_attn_implementation(original)
+
+
+def probe_attention(
+    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, texts: list[str], prepend_eos: bool = True
+) -> AttentionProbe:
+    """Run the probe; ``prepend_eos`` starts each text with ``<|endoftext|>`` so the attention sink sits
+    on the same token whatever the text (GPT-2 adds no BOS of its own)."""
+    device = next(model.parameters()).device
+    limit = model.config.n_positions
+    ids = [([tokenizer.eos_token_id] if prepend_eos else []) + row for row in tokenizer(texts)["input_ids"]]
+    ids = [row[:limit] or [tokenizer.eos_token_id] for row in ids]
+    batch = left_pad(ids, tokenizer.pad_token_id, device)
+    was_training = model.training
+    model.eval()  # dropout off: rows must sum to 1
+    try:
+        with torch.no_grad(), eager_attention(model):
+            out = model(**batch, output_attentions=True)
+    finally:
+        model.train(was_training)
+    tokens = [tokenizer.convert_ids_to_tokens(row) for row in ids]
+    mask = batch["attention_mask"].cpu()
+    # A padding query masks every key, so its softmax row is meaningless: zero it, keeping the rows of
+    # real tokens (each a distribution over earlier real tokens) as the only non-zero ones.
+    real_rows = mask[:, None, :, None].float()
+    return AttentionProbe(
+        texts=list(texts),
+        tokens=[[tokenizer.convert_tokens_to_string([t]) for t in row] for row in tokens],
+        attentions=tuple(a.float().cpu() * real_rows for a in out.attentions),
+        attention_mask=mask,
+    )

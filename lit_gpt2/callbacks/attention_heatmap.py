@@ -1,0 +1,85 @@
+"""Where each attention head looks: heatmaps and statistics in TensorBoard before and during training."""
+
+import time
+from collections.abc import Sequence
+
+import lightning as L
+import torch
+
+from lit_gpt2.attention.probe import probe_attention
+from lit_gpt2.attention.statistics import attention_rollout, attention_statistics
+from lit_gpt2.callbacks.tensorboard import is_sharded, tensorboard_writer
+from lit_gpt2.errors import UserInputError
+from lit_gpt2.plots import attention_grid, attention_heatmap
+
+DEFAULT_PROBE = "INT. DINER - NIGHT\n\nMARGO\n(quietly)\nKitchen closed at ten.\n\nDEAN\nI'm not hungry.\n"
+
+
+class AttentionHeatmapCallback(L.Callback):
+    """Probe attention with a fixed text, once before training and every ``every_n_epochs`` epochs.
+
+    Logs images ``attention/grid`` (layers x heads), ``attention/layer{L}/head{H}`` (token labels on
+    both axes) and ``attention/rollout``; scalars ``attn/layer{L}/<statistic>`` (mean over heads) and
+    ``attn/seconds``. Attention weights show where a head reads, not how much that matters to the output.
+
+    Args:
+        probe_text: Short text whose attention is drawn (kept under the model's context).
+        heads: (layer, head) pairs drawn full size; default head 0 of the first and last layer.
+        every_n_epochs: Epochs between two probes.
+        prepend_eos: Start the probe with <|endoftext|> so the attention sink sits on a fixed token.
+    """
+
+    def __init__(
+        self,
+        probe_text: str = DEFAULT_PROBE,
+        heads: Sequence[tuple[int, int]] | None = None,
+        every_n_epochs: int = 1,
+        prepend_eos: bool = True,
+    ) -> None:
+        if not probe_text.strip():
+            raise UserInputError("AttentionHeatmapCallback needs a non-empty probe_text")
+        if every_n_epochs < 1:
+            raise UserInputError(f"every_n_epochs={every_n_epochs} must be at least 1")
+        self.probe_text = probe_text
+        self.heads = list(heads) if heads is not None else None
+        self.every_n_epochs = every_n_epochs
+        self.prepend_eos = prepend_eos
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        config = pl_module.model.config
+        if self.heads is None:
+            self.heads = sorted({(0, 0), (config.n_layer - 1, 0)})
+        for layer, head in self.heads:
+            if not (0 <= layer < config.n_layer and 0 <= head < config.n_head):
+                raise UserInputError(
+                    f"AttentionHeatmapCallback head ({layer}, {head}) does not exist: the model has layers "
+                    f"0-{config.n_layer - 1} and heads 0-{config.n_head - 1}"
+                )
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._log_attention(trainer, pl_module)
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if (trainer.current_epoch + 1) % self.every_n_epochs == 0:
+            self._log_attention(trainer, pl_module)
+
+    def _log_attention(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        writer = tensorboard_writer(trainer)
+        if writer is None and not is_sharded(trainer):
+            return
+        start = time.perf_counter()
+        probe = probe_attention(pl_module.model, pl_module.tokenizer, [self.probe_text], self.prepend_eos)
+        if writer is None:
+            return  # a sharded rank that only had to join the forward pass
+        step = trainer.global_step
+        tokens = probe.tokens[0]
+        writer.add_figure("attention/grid", attention_grid(probe.attentions), step)
+        for layer, head in self.heads:
+            figure = attention_heatmap(probe.attentions[layer][0, head], tokens, f"layer {layer}, head {head}")
+            writer.add_figure(f"attention/layer{layer}/head{head}", figure, step)
+        rollout = attention_rollout(probe.attentions)[0]
+        writer.add_figure("attention/rollout", attention_heatmap(rollout, tokens, "attention rollout"), step)
+        for layer, attention in enumerate(probe.attentions):
+            for name, per_head in attention_statistics(attention, probe.attention_mask).items():
+                writer.add_scalar(f"attn/layer{layer}/{name}", torch.nanmean(per_head).item(), step)
+        writer.add_scalar("attn/seconds", time.perf_counter() - start, step)

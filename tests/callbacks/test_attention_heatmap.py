@@ -1,0 +1,39 @@
+import pytest
+import yaml
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from conftest import tiny_fit_args
+from lit_gpt2.attention.statistics import STATISTICS
+
+
+def _fit_with(tmp_path, run_cli, init_args: dict) -> int:
+    config = tmp_path / "attention.yaml"
+    callback = {"class_path": "lit_gpt2.callbacks.AttentionHeatmapCallback", "init_args": init_args}
+    config.write_text(yaml.safe_dump({"trainer": {"callbacks": [callback]}}))
+    return run_cli(tiny_fit_args(tmp_path, f"--config={config}", epochs=2))
+
+
+def test_fit_logs_attention_images_and_statistics_every_epoch(run_cli, tmp_path):
+    assert _fit_with(tmp_path, run_cli, {"heads": [[0, 1], [1, 0]]}) == 0
+    (run,) = (tmp_path / "runs" / "lit-gpt2").iterdir()
+    events = EventAccumulator(str(run), size_guidance={"images": 0, "tensors": 0})
+    events.Reload()
+    steps = [0, 4, 8]
+    for tag in ("attention/grid", "attention/layer0/head1", "attention/layer1/head0", "attention/rollout"):
+        assert [i.step for i in events.Images(tag)] == steps, tag
+    for layer in (0, 1):
+        for name in STATISTICS:
+            assert [s.step for s in events.Scalars(f"attn/layer{layer}/{name}")] == steps
+    assert [s.step for s in events.Scalars("attn/seconds")] == steps
+    architecture = events.Tensors("model/architecture/text_summary")
+    assert b"| **total** |" in architecture[0].tensor_proto.string_val[0]
+
+
+@pytest.mark.parametrize(
+    ("init_args", "message"),
+    [({"heads": [[5, 0]]}, "head (5, 0) does not exist"), ({"probe_text": " "}, "non-empty probe_text")],
+)
+def test_bad_arguments_give_one_line(run_cli, tmp_path, capsys, init_args, message):
+    assert _fit_with(tmp_path, run_cli, init_args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
