@@ -19,6 +19,8 @@ TRAINER_DEFAULTS = {
         "init_args": {"save_dir": "runs", "name": "lit-gpt2"},
     },
     "gradient_clip_val": 1.0,
+    # The data module shards and seeds its own samplers (exact resume, no padded duplicates).
+    "use_distributed_sampler": False,
     "log_every_n_steps": 10,
 }
 

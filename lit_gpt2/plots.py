@@ -84,7 +84,7 @@ def attention_grid(attentions: list, example: int = 0) -> Figure:
     for spine in ax.spines.values():
         spine.set_visible(False)
     ax.set_title(
-        "attention per layer (rows) and head (columns); each cell: query rows, key columns; sqrt colour scale",
+        "attention: layers (rows) x heads (columns)\nin each cell rows are queries, columns keys; sqrt scale",
         fontsize=9,
     )
     return fig

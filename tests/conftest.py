@@ -10,6 +10,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from pathlib import Path
 
+import lightning as L
 import pytest
 
 from lit_gpt2.cli import main
@@ -72,3 +73,15 @@ def tiny_export(tmp_path_factory) -> Path:
     from lit_gpt2.module import GPT2LitModule
 
     return GPT2LitModule(config=TINY_CONFIG).export(tmp_path_factory.mktemp("tiny-export"))
+
+
+class StopAfterEpochs(L.Callback):
+    """Ends fit gracefully after ``epochs`` epochs, like a job cut short, without changing the plan
+    (max_epochs, LR schedule) the run was started with."""
+
+    def __init__(self, epochs: int = 1) -> None:
+        self.epochs = epochs
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.current_epoch + 1 >= self.epochs:
+            trainer.should_stop = True

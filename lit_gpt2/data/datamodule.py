@@ -8,8 +8,9 @@ import datasets
 import lightning as L
 import numpy as np
 import torch
+from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, DistributedSampler
 from transformers import PreTrainedTokenizerBase
 
 from lit_gpt2.data.packing import pack_blocks
@@ -91,10 +92,23 @@ class MovieScriptsDataModule(L.LightningDataModule):
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         assert self.splits is not None, "call setup() first"
+        dataset = self.splits[split]
+        world_size, rank = (self.trainer.world_size, self.trainer.global_rank) if self.trainer else (1, 0)
+        if shuffle:
+            # The order is a function of (seed, epoch) alone, set by Lightning through set_epoch: every rank
+            # reads a disjoint share (no block twice per epoch), and a resumed run reads what an
+            # uninterrupted one would have.
+            sampler = DistributedSampler(
+                dataset, num_replicas=world_size, rank=rank, shuffle=True, seed=self.hparams.seed, drop_last=True
+            )
+        else:
+            # Evaluation sees every block exactly once across ranks (no padding duplicates), so the
+            # token-weighted perplexity equals the single-process figure.
+            sampler = UnrepeatedDistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=False)
         return DataLoader(
-            self.splits[split],
+            dataset,
             batch_size=self.hparams.batch_size,
-            shuffle=shuffle,
+            sampler=sampler,
             num_workers=self.hparams.num_workers,
             pin_memory=torch.cuda.is_available(),
             persistent_workers=self.hparams.num_workers > 0,
