@@ -1,6 +1,7 @@
 """Loading trained models back: from a Lightning checkpoint, an exported folder, or a hub name."""
 
 import pickle
+import zipfile
 from pathlib import Path
 
 from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
@@ -10,13 +11,36 @@ from lit_gpt2.modeling import build_model, load_tokenizer
 from lit_gpt2.module import GPT2LitModule
 
 
-def load_module(ckpt_path: str | Path, map_location: str = "cpu") -> GPT2LitModule:
-    """The module saved in ``ckpt_path``, rebuilt from the architecture the checkpoint records."""
+def verify_checkpoint(ckpt_path: str | Path) -> Path:
+    """Refuse a missing, truncated or corrupted checkpoint before anything tries to load it.
+
+    A checkpoint is a zip archive (torch.save's format); a cut-off or damaged one fails the archive's
+    CRC check, which reads the file once without unpickling anything.
+    """
     path = Path(ckpt_path)
     if not path.is_file():
         raise UserInputError(f"checkpoint {str(path)!r} does not exist: pass the path of a .ckpt file")
     try:
-        return GPT2LitModule.load_from_checkpoint(path, map_location=map_location)
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError):
+        damaged = "the archive"
+    if damaged is not None:
+        raise UserInputError(
+            f"checkpoint {str(path)!r} cannot be read ({damaged} is damaged): it may be truncated or not a "
+            "lit-gpt2 checkpoint; use another one, e.g. the run's last.ckpt"
+        )
+    return path
+
+
+def load_module(ckpt_path: str | Path, map_location: str = "cpu") -> GPT2LitModule:
+    """The module saved in ``ckpt_path``, rebuilt from the architecture the checkpoint records.
+
+    Loaded with ``weights_only=True``: tensors and plain values only, no arbitrary code from the file.
+    """
+    path = verify_checkpoint(ckpt_path)
+    try:
+        return GPT2LitModule.load_from_checkpoint(path, map_location=map_location, weights_only=True)
     # A truncated zip archive surfaces as any of these, depending on where the cut falls.
     except (RuntimeError, EOFError, KeyError, ValueError, OSError, pickle.UnpicklingError) as err:
         raise UserInputError(

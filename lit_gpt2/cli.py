@@ -7,6 +7,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from lit_gpt2.callbacks.architecture_summary import ArchitectureSummaryCallback
 from lit_gpt2.callbacks.export import HFExportCallback
+from lit_gpt2.checkpoints import verify_checkpoint
 from lit_gpt2.commands import COMMANDS
 from lit_gpt2.data.datamodule import MovieScriptsDataModule
 from lit_gpt2.errors import UserInputError
@@ -48,11 +49,28 @@ class LitGPT2CLI(LightningCLI):
             ("model.pretrained", "model.tokenizer"), "data.tokenizer", compute_fn=tokenizer_source, apply_on="parse"
         )
 
+    def before_fit(self) -> None:
+        self._verify_ckpt_path()
+
+    def before_validate(self) -> None:
+        self._verify_ckpt_path()
+
+    def before_test(self) -> None:
+        self._verify_ckpt_path()
+
+    def before_predict(self) -> None:
+        self._verify_ckpt_path()
+
+    def _verify_ckpt_path(self) -> None:
+        """A damaged checkpoint gets one clear line, not a traceback from deep inside torch.load."""
+        ckpt_path = self.config[self.subcommand].get("ckpt_path")
+        if ckpt_path and ckpt_path not in ("last", "best", "hpc", "registry"):
+            verify_checkpoint(ckpt_path)
+
     def after_fit(self) -> None:
+        log_dir = self.trainer.log_dir  # a collective under DDP: asked on every rank
         if self.trainer.is_global_zero and self.trainer.logger is not None:
-            print(
-                f"\nRun saved in {self.trainer.log_dir}\nWatch it: tensorboard --logdir {self.trainer.logger.save_dir}"
-            )
+            print(f"\nRun saved in {log_dir}\nWatch it: tensorboard --logdir {self.trainer.logger.save_dir}")
 
 
 USAGE_EXTRA = """

@@ -8,7 +8,7 @@ import torch
 from torchmetrics.aggregation import MeanMetric
 from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
 
-from lit_gpt2.errors import UserInputError
+from lit_gpt2.errors import TrainingDiverged, UserInputError
 from lit_gpt2.modeling import build_model, load_tokenizer, tokenizer_source
 from lit_gpt2.optim import adamw_param_groups, warmup_cosine_scheduler
 
@@ -96,8 +96,20 @@ class GPT2LitModule(L.LightningModule):
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss, _ = self.shared_step(batch)
+        # Every rank takes the same decision, so no rank is left waiting in a collective.
+        diverged = self.trainer.strategy.reduce_boolean_decision(not torch.isfinite(loss).item(), all=False)
+        if diverged:
+            raise TrainingDiverged(
+                f"train/loss is {loss.item()} at step {self.global_step} (epoch {self.current_epoch}): training "
+                f"stopped, and the last good checkpoint is kept ({self._last_checkpoint()}); resume from it "
+                "with a lower model.learning_rate or trainer.gradient_clip_val"
+            )
         self.log("train/loss", loss, on_step=True, on_epoch=False, prog_bar=True)
         return loss
+
+    def _last_checkpoint(self) -> str:
+        callback = self.trainer.checkpoint_callback
+        return getattr(callback, "last_model_path", "") or getattr(callback, "best_model_path", "") or "none yet"
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         self._eval_step(batch, self.val_nll)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import lightning as L
 import pytest
+import torch
 
 from lit_gpt2.cli import main
 
@@ -85,3 +86,15 @@ class StopAfterEpochs(L.Callback):
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.current_epoch + 1 >= self.epochs:
             trainer.should_stop = True
+
+
+class PoisonWeightsAt(L.Callback):
+    """Sets one weight to NaN before training step ``step``: the loss of that step is NaN."""
+
+    def __init__(self, step: int = 6) -> None:
+        self.step = step
+
+    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch, batch_idx: int) -> None:
+        if trainer.global_step == self.step:
+            with torch.no_grad():
+                pl_module.model.transformer.wte.weight[:, 0] = float("nan")

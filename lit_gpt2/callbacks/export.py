@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import lightning as L
-from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
+from lightning.pytorch.utilities import rank_zero_info
 
 
 class HFExportCallback(L.Callback):
@@ -20,13 +20,15 @@ class HFExportCallback(L.Callback):
         self.dirpath = dirpath
         self.enabled = enabled
 
-    @rank_zero_only
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not self.enabled or trainer.interrupted:
             return
+        # trainer.log_dir is a collective (a broadcast from rank 0): every rank must ask for it.
         target = Path(self.dirpath or Path(trainer.log_dir or trainer.default_root_dir) / "export")
+        if not trainer.is_global_zero:
+            return
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
         # A fresh copy from the best checkpoint leaves the in-memory (last) weights untouched.
-        module = type(pl_module).load_from_checkpoint(best, map_location="cpu") if best else pl_module
+        module = type(pl_module).load_from_checkpoint(best, map_location="cpu", weights_only=True) if best else pl_module
         module.export(target)
         rank_zero_info(f"Exported {'best' if best else 'final'} model to {target}")

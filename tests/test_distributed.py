@@ -1,0 +1,56 @@
+"""Two CPU processes (DDP over gloo) through the real command: callbacks log once, perplexity is exact."""
+
+import os
+import re
+import subprocess
+import sys
+
+import yaml
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from conftest import REPO, tiny_fit_args
+
+CALLBACKS = {
+    "trainer": {
+        "callbacks": [
+            {"class_path": "lit_gpt2.callbacks.SampleGenerationCallback", "init_args": {"max_new_tokens": 4}},
+            {"class_path": "lit_gpt2.callbacks.AttentionHeatmapCallback"},
+        ]
+    }
+}
+
+
+def _lit_gpt2(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "tests")}
+    # A real process: Lightning's DDP launcher re-runs this command line once per extra rank.
+    return subprocess.run(
+        [sys.executable, "-m", "lit_gpt2", *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=300
+    )
+
+
+def _val_ppl(output: str) -> float:
+    return float(re.search(r"val/ppl\s*│\s*([\d.]+)", output).group(1))
+
+
+def test_ddp_on_two_cpu_processes_logs_once_and_matches_single_process_perplexity(tmp_path):
+    config = tmp_path / "callbacks.yaml"
+    config.write_text(yaml.safe_dump(CALLBACKS))
+    ddp = ["--trainer.devices=2", "--trainer.strategy=ddp"]
+    fit = _lit_gpt2(*tiny_fit_args(tmp_path, f"--config={config}", *ddp, epochs=1))
+    assert fit.returncode == 0, fit.stderr[-3000:]
+
+    runs = list((tmp_path / "runs" / "lit-gpt2").iterdir())
+    assert len(runs) == 1 and len(list(runs[0].glob("events.out.tfevents.*"))) == 1  # rank 0 alone writes
+    events = EventAccumulator(str(runs[0]), size_guidance={"images": 0, "tensors": 0})
+    events.Reload()
+    assert [s.step for s in events.Scalars("gen/greedy/distinct_2")] == [0, 4]  # limit_train_batches is per rank
+    assert [i.step for i in events.Images("attention/grid")] == [0, 4]
+    assert len(events.Scalars("val/ppl")) == 1
+
+    # The same checkpoint validated on the whole validation split by 2 processes and by 1.
+    checkpoint = runs[0] / "checkpoints" / "last.ckpt"
+    args = [a for a in tiny_fit_args(tmp_path)[1:] if not a.startswith("--trainer.limit_val_batches")]
+    two = _lit_gpt2("validate", *args, *ddp, f"--ckpt_path={checkpoint}")
+    one = _lit_gpt2("validate", *args, f"--ckpt_path={checkpoint}")
+    assert two.returncode == 0 and one.returncode == 0, (two.stderr[-2000:], one.stderr[-2000:])
+    assert abs(_val_ppl(two.stdout) - _val_ppl(one.stdout)) <= 1e-4 * _val_ppl(one.stdout)

@@ -1,0 +1,118 @@
+"""Faults lose at most the work since the last checkpoint, and say so in one line."""
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import torch
+import yaml
+
+from conftest import REPO, tiny_fit_args
+
+
+def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(run_cli, tmp_path, capsys):
+    config = tmp_path / "poison.yaml"
+    config.write_text(yaml.safe_dump({"trainer": {"callbacks": [{"class_path": "conftest.PoisonWeightsAt"}]}}))
+    assert run_cli(tiny_fit_args(tmp_path, f"--config={config}", epochs=3)) == 2
+    err = capsys.readouterr().err
+    (last,) = (tmp_path / "runs").rglob("last.ckpt")
+    assert "train/loss is nan at step 6 (epoch 1): training stopped" in err
+    assert str(last) in err and "Traceback" not in err
+    state = torch.load(last, map_location="cpu", weights_only=True)
+    assert state["global_step"] == 4  # the end of epoch 0, before the poisoned step
+    assert all(torch.isfinite(t).all() for t in state["state_dict"].values())
+
+
+def test_damaged_checkpoint_is_refused_by_fit_and_validate(run_cli, tmp_path, capsys):
+    assert run_cli(tiny_fit_args(tmp_path, epochs=1)) == 0
+    (last,) = (tmp_path / "runs").rglob("last.ckpt")
+    broken = tmp_path / "broken.ckpt"
+    data = bytearray(last.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)  # damage in the middle, length unchanged
+    broken.write_bytes(bytes(data))
+    for command in ("fit", "validate"):
+        assert run_cli([command, *tiny_fit_args(tmp_path)[1:], f"--ckpt_path={broken}"]) == 2
+        err = capsys.readouterr().err
+        assert "cannot be read" in err and "Traceback" not in err
+    assert run_cli(["validate", *tiny_fit_args(tmp_path)[1:], f"--ckpt_path={tmp_path / 'nope.ckpt'}"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def _start_fit(tmp_path, *extra: str, env: dict | None = None) -> subprocess.Popen:
+    args = tiny_fit_args(tmp_path, "--trainer.limit_train_batches=40", *extra, epochs=50)
+    return subprocess.Popen(
+        [sys.executable, "-m", "lit_gpt2", *args],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO / "tests"), **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for(predicate, process: subprocess.Popen, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert process.poll() is None, process.stderr.read()[-3000:]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_sigkill_at_any_moment_leaves_a_loadable_checkpoint_to_resume_from(tmp_path, run_cli):
+    """A checkpoint every step; SIGKILL at several moments, some of them during a save."""
+    process = _start_fit(tmp_path, "--checkpoint.every_n_train_steps=1")
+    last = tmp_path / "runs" / "lit-gpt2" / "version_0" / "checkpoints" / "last.ckpt"
+    _wait_for(last.exists, process)
+    for delay in (0.0, 0.13, 0.29):
+        time.sleep(delay)
+        state = torch.load(last, map_location="cpu", weights_only=True)
+        assert state["global_step"] >= 1
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    state = torch.load(last, map_location="cpu", weights_only=True)  # never a truncated file
+    assert all(torch.isfinite(t).all() for t in state["state_dict"].values())
+    assert run_cli(tiny_fit_args(tmp_path, f"--ckpt_path={last}", epochs=1 + state["epoch"])) == 0
+
+
+def test_slurm_requeue_signal_saves_a_checkpoint_requeues_and_the_next_job_resumes(
+    tmp_path, run_cli, monkeypatch, caplog
+):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    scontrol = bin_dir / "scontrol"  # stands in for SLURM's, recording what it was asked
+    scontrol.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "scontrol.log"}\n')
+    scontrol.chmod(0o755)
+    slurm = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "SLURM_JOB_ID": "4242",
+        "SLURM_JOB_NAME": "lit-gpt2",
+        "SLURM_NTASKS": "1",
+        "SLURM_NTASKS_PER_NODE": "1",
+        "SLURM_JOB_NUM_NODES": "1",
+        "SLURM_NODELIST": "localhost",
+        "SLURM_PROCID": "0",
+        "SLURM_LOCALID": "0",
+        "SLURM_NODEID": "0",
+    }
+    plugin = ["--trainer.plugins=lightning.pytorch.plugins.environments.SLURMEnvironment"]
+    process = _start_fit(tmp_path, *plugin, "--trainer.plugins.auto_requeue=true", env=slurm)
+    _wait_for(lambda: any((tmp_path / "runs").rglob("events.out.tfevents.*")), process)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGUSR1)
+    hpc = tmp_path / "hpc_ckpt_1.ckpt"
+    _wait_for(lambda: hpc.exists() and (tmp_path / "scontrol.log").exists(), process)
+    process.send_signal(signal.SIGKILL)  # SLURM would now stop the job
+    process.wait()
+    assert (tmp_path / "scontrol.log").read_text().split() == ["requeue", "4242"]
+    state = torch.load(hpc, map_location="cpu", weights_only=True)
+    assert state["global_step"] > 0 and not math.isnan(state["epoch"])
+
+    # The requeued job: same job id and folder, no --ckpt_path; Lightning finds the HPC checkpoint.
+    for name, value in slurm.items():
+        monkeypatch.setenv(name, value)
+    with caplog.at_level("INFO"):
+        assert run_cli(tiny_fit_args(tmp_path, *plugin, epochs=state["epoch"] + 2)) == 0
+    assert f"Restoring states from the checkpoint path at {hpc}" in caplog.text
