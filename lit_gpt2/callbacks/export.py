@@ -29,6 +29,8 @@ class HFExportCallback(L.Callback):
             return
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
         # A fresh copy from the best checkpoint leaves the in-memory (last) weights untouched.
-        module = type(pl_module).load_from_checkpoint(best, map_location="cpu", weights_only=True) if best else pl_module
+        module = pl_module
+        if best:
+            module = type(pl_module).load_from_checkpoint(best, map_location="cpu", weights_only=True)
         module.export(target)
         rank_zero_info(f"Exported {'best' if best else 'final'} model to {target}")
