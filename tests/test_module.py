@@ -42,3 +42,10 @@ def test_scheduler_pickles_for_ddp_and_checkpoints():
     optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))])
     scheduler = warmup_cosine_scheduler(optimizer, warmup_steps=2, total_steps=10, min_lr_ratio=0.1)
     pickle.dumps(scheduler.lr_lambdas)
+
+
+def test_no_remote_code_is_ever_trusted():
+    from conftest import REPO
+
+    sources = [p.read_text() for p in (REPO / "lit_gpt2").rglob("*.py")]
+    assert sources and not any("trust_remote_code" in text for text in sources)
