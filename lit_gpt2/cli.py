@@ -7,6 +7,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from lit_gpt2.callbacks.architecture_summary import ArchitectureSummaryCallback
 from lit_gpt2.callbacks.export import HFExportCallback
+from lit_gpt2.callbacks.throughput import TokenThroughputMonitor
 from lit_gpt2.checkpoints import verify_checkpoint
 from lit_gpt2.commands import COMMANDS
 from lit_gpt2.data.datamodule import MovieScriptsDataModule
@@ -45,6 +46,7 @@ class LitGPT2CLI(LightningCLI):
         parser.add_lightning_class_args(RichProgressBar, "progress_bar")
         parser.add_lightning_class_args(HFExportCallback, "export")
         parser.add_lightning_class_args(ArchitectureSummaryCallback, "architecture_summary")
+        parser.add_lightning_class_args(TokenThroughputMonitor, "throughput")
         parser.link_arguments(
             ("model.pretrained", "model.tokenizer"), "data.tokenizer", compute_fn=tokenizer_source, apply_on="parse"
         )

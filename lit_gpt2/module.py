@@ -10,6 +10,7 @@ from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
 
 from lit_gpt2.errors import TrainingDiverged, UserInputError
 from lit_gpt2.modeling import build_model, load_tokenizer, tokenizer_source
+from lit_gpt2.modeling.architecture import forward_flops_per_token
 from lit_gpt2.optim import adamw_param_groups, warmup_cosine_scheduler
 
 
@@ -58,6 +59,7 @@ class GPT2LitModule(L.LightningModule):
             attn_implementation=attn_implementation,
         )
         # Token-weighted mean NLL over a whole epoch, synchronised across ranks by torchmetrics.
+        self._last_batch_shape: tuple[int, int] | None = None
         self.val_nll = MeanMetric()
         self.test_nll = MeanMetric()
 
@@ -94,7 +96,17 @@ class GPT2LitModule(L.LightningModule):
         n_tokens = (labels[:, 1:] != -100).sum()
         return out.loss, n_tokens
 
+    @property
+    def flops_per_batch(self) -> int | None:
+        """Training FLOPs of the last batch (3 x forward, see ``lit-gpt2 architecture``), for
+        Lightning's ThroughputMonitor, which turns it into FLOP/s and, on known GPUs, MFU."""
+        if self._last_batch_shape is None:
+            return None
+        batch_size, seq_len = self._last_batch_shape
+        return 3 * forward_flops_per_token(self.model, seq_len) * batch_size * seq_len
+
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        self._last_batch_shape = tuple(batch["input_ids"].shape)
         loss, _ = self.shared_step(batch)
         # Every rank takes the same decision, so no rank is left waiting in a collective.
         diverged = self.trainer.strategy.reduce_boolean_decision(not torch.isfinite(loss).item(), all=False)

@@ -9,7 +9,7 @@ import transformers
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import REPO, tiny_fit_args
+from conftest import REPO, TINY_CONFIG, tiny_fit_args
 
 CONFIGS = sorted((REPO / "configs").glob("*.yaml"))
 
@@ -37,9 +37,17 @@ def fitted(tmp_path_factory):
     from lit_gpt2.cli import main
 
     root = tmp_path_factory.mktemp("fit")
-    main(tiny_fit_args(root))
+    main(tiny_fit_args(root, "--throughput.window_size=2"))
     (run,) = (root / "runs" / "lit-gpt2").iterdir()
     return run
+
+
+def _training_flops_per_token() -> int:
+    from transformers import GPT2Config
+
+    from lit_gpt2.modeling.architecture import forward_flops_per_token, meta_gpt2
+
+    return 3 * forward_flops_per_token(meta_gpt2(GPT2Config(**TINY_CONFIG)), seq_len=32)
 
 
 def _scalars(run: Path) -> dict[str, list[float]]:
@@ -63,6 +71,10 @@ def test_fit_logs_loss_perplexity_and_learning_rate_to_tensorboard(fitted):
     for loss, ppl in zip(scalars["val/loss"], scalars["val/ppl"]):
         assert ppl == pytest.approx(torch.tensor(loss).exp().item(), rel=1e-5)
     assert any(tag.startswith("lr-") for tag in scalars)
+    # ThroughputMonitor: tokens/s, and FLOP/s from the module's own FLOPs per batch (4 blocks of 32).
+    assert scalars["train/device/items_per_sec"] and all(v > 0 for v in scalars["train/device/items_per_sec"])
+    ratio = [f / i for f, i in zip(scalars["train/device/flops_per_sec"], scalars["train/device/items_per_sec"])]
+    assert ratio[-1] == pytest.approx(_training_flops_per_token(), rel=1e-6)
 
 
 def test_validate_from_the_best_checkpoint_reproduces_its_perplexity(fitted, run_cli, capsys):

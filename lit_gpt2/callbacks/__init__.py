@@ -4,5 +4,12 @@ from lit_gpt2.callbacks.architecture_summary import ArchitectureSummaryCallback
 from lit_gpt2.callbacks.attention_heatmap import AttentionHeatmapCallback
 from lit_gpt2.callbacks.export import HFExportCallback
 from lit_gpt2.callbacks.sample_generation import SampleGenerationCallback
+from lit_gpt2.callbacks.throughput import TokenThroughputMonitor
 
-__all__ = ["ArchitectureSummaryCallback", "AttentionHeatmapCallback", "HFExportCallback", "SampleGenerationCallback"]
+__all__ = [
+    "ArchitectureSummaryCallback",
+    "AttentionHeatmapCallback",
+    "HFExportCallback",
+    "SampleGenerationCallback",
+    "TokenThroughputMonitor",
+]

@@ -78,6 +78,18 @@ class CostFacts:
     kv_cache_bytes_per_token: int
 
 
+def matmul_parameters(model: GPT2LMHeadModel) -> int:
+    """N: the parameters that multiply each token (every block, ln_f, and the LM head, tied or not)."""
+    c = model.config
+    return sum(count(b) for b in model.transformer.h) + count(model.transformer.ln_f) + c.vocab_size * c.n_embd
+
+
+def forward_flops_per_token(model: GPT2LMHeadModel, seq_len: int | None = None) -> int:
+    """2N + 4 * layers * seq_len * d_model (QK^T and attention x V); seq_len defaults to the context."""
+    c = model.config
+    return 2 * matmul_parameters(model) + 4 * c.n_layer * (seq_len or c.n_positions) * c.n_embd
+
+
 def cost_facts(model: GPT2LMHeadModel, kv_bytes_per_value: int = 2) -> CostFacts:
     """Per-token cost at full context.
 
@@ -87,9 +99,7 @@ def cost_facts(model: GPT2LMHeadModel, kv_bytes_per_value: int = 2) -> CostFacts
     KV cache = 2 (K and V) * layers * d_model values per token, at ``kv_bytes_per_value`` (2: bf16).
     """
     c = model.config
-    blocks = sum(count(b) for b in model.transformer.h) + count(model.transformer.ln_f)
-    matmul = blocks + c.vocab_size * c.n_embd
-    attention = 4 * c.n_layer * c.n_positions * c.n_embd
+    forward = forward_flops_per_token(model)
     return CostFacts(
         layers=c.n_layer,
         heads=c.n_head,
@@ -98,9 +108,9 @@ def cost_facts(model: GPT2LMHeadModel, kv_bytes_per_value: int = 2) -> CostFacts
         context=c.n_positions,
         vocab=c.vocab_size,
         parameters=count(model),
-        matmul_parameters=matmul,
-        forward_flops_per_token=2 * matmul + attention,
-        training_flops_per_token=3 * (2 * matmul + attention),
+        matmul_parameters=matmul_parameters(model),
+        forward_flops_per_token=forward,
+        training_flops_per_token=3 * forward,
         kv_cache_bytes_per_token=2 * c.n_layer * c.n_embd * kv_bytes_per_value,
     )
 
