@@ -1,0 +1,3 @@
+from bench.train_speed import main
+
+main()

@@ -1,0 +1,113 @@
+"""Training speed of lit-gpt2 against a raw PyTorch loop and Hugging Face Trainer, side by side.
+
+    python -m bench [--size tiny|small|gpt2] [--steps 40] [--repeats 3] [--precision bf16-mixed --device cuda]
+
+Every run does the same work (model, initial weights, data and order, batch, optimizer, LR schedule,
+clipping, precision, number of steps) in a fresh process, the three runners alternating over the
+repeats; tokens/s are steady-state (after the warm-up steps) and reported as medians and as ratios.
+Writes bench/results/train_speed.{md,json}.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from bench.common import SIZES, BenchConfig
+
+RUNNERS = ("ours", "raw", "hf")
+
+
+def run_once(runner: str, cfg: BenchConfig) -> dict:
+    env = {**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.runners", runner, json.dumps(asdict(cfg))],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
+    if out.returncode != 0 or not lines:
+        raise SystemExit(f"bench: the {runner} runner failed:\n{out.stderr[-3000:]}")
+    return json.loads(lines[-1][len("RESULT ") :])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=list(SIZES), default="tiny")
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--precision", default="32-true", choices=["32-true", "bf16-mixed"])
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--out", default="bench/results")
+    args = parser.parse_args(argv)
+    cfg = BenchConfig(
+        size=args.size,
+        steps=args.steps,
+        warmup=args.warmup,
+        batch_size=args.batch_size,
+        precision=args.precision,
+        device=args.device,
+    )
+    runs: dict[str, list[dict]] = {name: [] for name in RUNNERS}
+    started = time.perf_counter()
+    for repeat in range(args.repeats):
+        order = RUNNERS[repeat % 3 :] + RUNNERS[: repeat % 3]  # rotate, so no runner always goes first
+        for name in order:
+            result = run_once(name, cfg)
+            runs[name].append(result)
+            print(f"repeat {repeat + 1}/{args.repeats} {name:>4}: {result['tokens_per_second']:,.0f} tokens/s", flush=True)
+    summary = {
+        name: {
+            "tokens_per_second": statistics.median(r["tokens_per_second"] for r in results),
+            "peak_rss_mib": max(r["peak_rss_mib"] for r in results),
+            "final_loss": results[0]["final_loss"],
+            "runs": [r["tokens_per_second"] for r in results],
+        }
+        for name, results in runs.items()
+    }
+    ours = summary["ours"]["tokens_per_second"]
+    ratios = {"ours/raw": ours / summary["raw"]["tokens_per_second"], "ours/hf": ours / summary["hf"]["tokens_per_second"]}
+    losses = [s["final_loss"] for s in summary.values()]
+    report = {
+        "config": asdict(cfg),
+        "model": SIZES[cfg.size],
+        "summary": summary,
+        "ratios": ratios,
+        "same_final_loss": max(losses) - min(losses) <= 1e-3 * abs(min(losses)),
+        "wall_seconds": time.perf_counter() - started,
+    }
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "train_speed.json").write_text(json.dumps(report, indent=2))
+    (out / "train_speed.md").write_text(markdown(report))
+    print(markdown(report))
+
+
+def markdown(report: dict) -> str:
+    cfg = report["config"]
+    lines = [
+        f"Model {report['model']}, batch {cfg['batch_size']} x {cfg['size']} block, {cfg['steps']} steps "
+        f"({cfg['warmup']} warm-up), {cfg['precision']} on {cfg['device']}; median of {len(report['summary']['ours']['runs'])}.",
+        "",
+        "| runner | tokens/s (median) | runs | peak RSS MiB | final loss |",
+        "|---|---|---|---|---|",
+    ]
+    for name, s in report["summary"].items():
+        runs = ", ".join(f"{v:,.0f}" for v in s["runs"])
+        lines.append(f"| {name} | {s['tokens_per_second']:,.0f} | {runs} | {s['peak_rss_mib']:,.0f} | {s['final_loss']:.4f} |")
+    lines += ["", " · ".join(f"{k} = {v:.3f}" for k, v in report["ratios"].items())]
+    lines.append(f"Same final loss across runners: {report['same_final_loss']}.")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
