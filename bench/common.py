@@ -64,20 +64,26 @@ def build(cfg: BenchConfig) -> tuple[GPT2LitModule, MovieScriptsDataModule]:
     module = GPT2LitModule(
         config=cfg.model_config(), learning_rate=cfg.learning_rate, warmup_steps=cfg.warmup, min_lr_ratio=0.1
     )
-    data = MovieScriptsDataModule(block_size=cfg.block_size, batch_size=cfg.batch_size, seed=cfg.seed, cache_dir=cfg.cache_dir)
+    data = MovieScriptsDataModule(
+        block_size=cfg.block_size, batch_size=cfg.batch_size, seed=cfg.seed, cache_dir=cfg.cache_dir
+    )
     data.setup("fit")
     return module, data
 
 
 def train_loader(data: MovieScriptsDataModule, cfg: BenchConfig) -> DataLoader:
     """The same order as the Lightning path: the data module's epoch-seeded sampler, one process."""
-    sampler = DistributedSampler(data.splits["train"], num_replicas=1, rank=0, shuffle=True, seed=cfg.seed, drop_last=True)
+    sampler = DistributedSampler(
+        data.splits["train"], num_replicas=1, rank=0, shuffle=True, seed=cfg.seed, drop_last=True
+    )
     return DataLoader(data.splits["train"], batch_size=cfg.batch_size, sampler=sampler)
 
 
 def optimizer_and_schedule(module: GPT2LitModule, cfg: BenchConfig):
     hp = module.hparams
-    optimizer = torch.optim.AdamW(adamw_param_groups(module.model, hp.weight_decay), lr=hp.learning_rate, betas=hp.betas)
+    optimizer = torch.optim.AdamW(
+        adamw_param_groups(module.model, hp.weight_decay), lr=hp.learning_rate, betas=hp.betas
+    )
     return optimizer, warmup_cosine_scheduler(optimizer, cfg.warmup, cfg.steps, hp.min_lr_ratio)
 
 

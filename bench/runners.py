@@ -1,6 +1,6 @@
 """The three ways to run the same training steps; each is run in a fresh process by ``bench.train_speed``.
 
-    python -m bench.runners RUNNER CONFIG_JSON   -> prints one JSON line
+python -m bench.runners RUNNER CONFIG_JSON   -> prints one JSON line
 """
 
 import json

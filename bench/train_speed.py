@@ -5,7 +5,7 @@
 Every run does the same work (model, initial weights, data and order, batch, optimizer, LR schedule,
 clipping, precision, number of steps) in a fresh process, the three runners alternating over the
 repeats; tokens/s are steady-state (after the warm-up steps) and reported as medians and as ratios.
-Writes bench/results/train_speed.{md,json}.
+Writes bench/results/train_speed_<size>_<device>.{md,json}.
 """
 
 import argparse
@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> None:
         for name in order:
             result = run_once(name, cfg)
             runs[name].append(result)
-            print(f"repeat {repeat + 1}/{args.repeats} {name:>4}: {result['tokens_per_second']:,.0f} tokens/s", flush=True)
+            print(
+                f"repeat {repeat + 1}/{args.repeats} {name:>4}: {result['tokens_per_second']:,.0f} tokens/s", flush=True
+            )
     summary = {
         name: {
             "tokens_per_second": statistics.median(r["tokens_per_second"] for r in results),
@@ -75,7 +77,10 @@ def main(argv: list[str] | None = None) -> None:
         for name, results in runs.items()
     }
     ours = summary["ours"]["tokens_per_second"]
-    ratios = {"ours/raw": ours / summary["raw"]["tokens_per_second"], "ours/hf": ours / summary["hf"]["tokens_per_second"]}
+    ratios = {
+        "ours/raw": ours / summary["raw"]["tokens_per_second"],
+        "ours/hf": ours / summary["hf"]["tokens_per_second"],
+    }
     losses = [s["final_loss"] for s in summary.values()]
     report = {
         "config": asdict(cfg),
@@ -87,23 +92,28 @@ def main(argv: list[str] | None = None) -> None:
     }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "train_speed.json").write_text(json.dumps(report, indent=2))
-    (out / "train_speed.md").write_text(markdown(report))
+    stem = f"train_speed_{cfg.size}_{cfg.device}"
+    (out / f"{stem}.json").write_text(json.dumps(report, indent=2))
+    (out / f"{stem}.md").write_text(markdown(report))
     print(markdown(report))
 
 
 def markdown(report: dict) -> str:
     cfg = report["config"]
     lines = [
-        f"Model {report['model']}, batch {cfg['batch_size']} x {cfg['size']} block, {cfg['steps']} steps "
-        f"({cfg['warmup']} warm-up), {cfg['precision']} on {cfg['device']}; median of {len(report['summary']['ours']['runs'])}.",
+        f"Model {cfg['size']} {report['model']}, batch {cfg['batch_size']} x {report['model']['block_size']} tokens, "
+        f"{cfg['steps']} steps "
+        f"({cfg['warmup']} warm-up), {cfg['precision']} on {cfg['device']}; "
+        f"median of {len(report['summary']['ours']['runs'])}.",
         "",
         "| runner | tokens/s (median) | runs | peak RSS MiB | final loss |",
         "|---|---|---|---|---|",
     ]
     for name, s in report["summary"].items():
         runs = ", ".join(f"{v:,.0f}" for v in s["runs"])
-        lines.append(f"| {name} | {s['tokens_per_second']:,.0f} | {runs} | {s['peak_rss_mib']:,.0f} | {s['final_loss']:.4f} |")
+        lines.append(
+            f"| {name} | {s['tokens_per_second']:,.0f} | {runs} | {s['peak_rss_mib']:,.0f} | {s['final_loss']:.4f} |"
+        )
     lines += ["", " · ".join(f"{k} = {v:.3f}" for k, v in report["ratios"].items())]
     lines.append(f"Same final loss across runners: {report['same_final_loss']}.")
     return "\n".join(lines) + "\n"
