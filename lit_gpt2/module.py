@@ -63,8 +63,10 @@ class GPT2LitModule(L.LightningModule):
             pad_token_id=self.tokenizer.pad_token_id,
             attn_implementation=attn_implementation,
         )
+        if loss_chunk_size < 0:
+            raise UserInputError(f"model.loss_chunk_size={loss_chunk_size} must be >= 0 (0: transformers' loss)")
+        self._last_batch_shape: tuple[int, int] | None = None  # for flops_per_batch
         # Token-weighted mean NLL over a whole epoch, synchronised across ranks by torchmetrics.
-        self._last_batch_shape: tuple[int, int] | None = None
         self.val_nll = MeanMetric()
         self.test_nll = MeanMetric()
 

@@ -49,3 +49,13 @@ def test_no_remote_code_is_ever_trusted():
 
     sources = [p.read_text() for p in (REPO / "lit_gpt2").rglob("*.py")]
     assert sources and not any("trust_remote_code" in text for text in sources)
+
+
+def test_negative_loss_chunk_size_is_refused(tiny_config):
+    import pytest
+
+    from lit_gpt2.errors import UserInputError
+    from lit_gpt2.module import GPT2LitModule
+
+    with pytest.raises(UserInputError, match="loss_chunk_size=-1 must be >= 0"):
+        GPT2LitModule(config=tiny_config, loss_chunk_size=-1)

@@ -38,7 +38,7 @@ class SampleGenerationCallback(L.Callback):
         self,
         prompts: Sequence[str] = DEFAULT_PROMPTS,
         strategies: Sequence[str | dict[str, Any]] = DEFAULT_CALLBACK_STRATEGIES,
-        max_new_tokens: int = 20,
+        max_new_tokens: int = 16,
         seed: int = 1234,
         every_n_epochs: int = 1,
         chart_prompt: str | None = None,
