@@ -1,21 +1,21 @@
 """Where each attention head looks: heatmaps and statistics in TensorBoard before and during training."""
 
-import time
 from collections.abc import Sequence
 
 import lightning as L
 import torch
+from torch.utils.tensorboard import SummaryWriter
 
 from lit_gpt2.attention.probe import probe_attention
 from lit_gpt2.attention.statistics import attention_rollout, attention_statistics
-from lit_gpt2.callbacks.tensorboard import is_sharded, tensorboard_writer
+from lit_gpt2.callbacks.periodic import PeriodicTensorBoardCallback
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.plots import attention_grid, attention_heatmap
 
 DEFAULT_PROBE = "INT. DINER - NIGHT\n\nMARGO\n(quietly)\nKitchen closed at ten.\n\nDEAN\nI'm not hungry.\n"
 
 
-class AttentionHeatmapCallback(L.Callback):
+class AttentionHeatmapCallback(PeriodicTensorBoardCallback):
     """Probe attention with a fixed text, once before training and every ``every_n_epochs`` epochs.
 
     Logs images ``attention/grid`` (layers x heads), ``attention/layer{L}/head{H}`` (token labels on
@@ -29,6 +29,8 @@ class AttentionHeatmapCallback(L.Callback):
         prepend_eos: Start the probe with <|endoftext|> so the attention sink sits on a fixed token.
     """
 
+    seconds_tag = "attn/seconds"
+
     def __init__(
         self,
         probe_text: str = DEFAULT_PROBE,
@@ -36,13 +38,11 @@ class AttentionHeatmapCallback(L.Callback):
         every_n_epochs: int = 1,
         prepend_eos: bool = True,
     ) -> None:
+        super().__init__(every_n_epochs)
         if not probe_text.strip():
             raise UserInputError("AttentionHeatmapCallback needs a non-empty probe_text")
-        if every_n_epochs < 1:
-            raise UserInputError(f"every_n_epochs={every_n_epochs} must be at least 1")
         self.probe_text = probe_text
         self.heads = list(heads) if heads is not None else None
-        self.every_n_epochs = every_n_epochs
         self.prepend_eos = prepend_eos
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
@@ -56,18 +56,9 @@ class AttentionHeatmapCallback(L.Callback):
                     f"0-{config.n_layer - 1} and heads 0-{config.n_head - 1}"
                 )
 
-    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._log_attention(trainer, pl_module)
-
-    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if (trainer.current_epoch + 1) % self.every_n_epochs == 0:
-            self._log_attention(trainer, pl_module)
-
-    def _log_attention(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        writer = tensorboard_writer(trainer)
-        if writer is None and not is_sharded(trainer):
-            return
-        start = time.perf_counter()
+    def log_round(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, writer: SummaryWriter | None, sharded: bool
+    ) -> None:
         probe = probe_attention(pl_module.model, pl_module.tokenizer, [self.probe_text], self.prepend_eos)
         if writer is None:
             return  # a sharded rank that only had to join the forward pass
@@ -82,4 +73,3 @@ class AttentionHeatmapCallback(L.Callback):
         for layer, attention in enumerate(probe.attentions):
             for name, per_head in attention_statistics(attention, probe.attention_mask).items():
                 writer.add_scalar(f"attn/layer{layer}/{name}", torch.nanmean(per_head).item(), step)
-        writer.add_scalar("attn/seconds", time.perf_counter() - start, step)

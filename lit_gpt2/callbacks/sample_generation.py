@@ -1,13 +1,14 @@
 """Samples from every decoding strategy, with their metrics, in TensorBoard before and during training."""
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
 import lightning as L
 from lightning.pytorch.utilities import rank_zero_warn
+from torch.utils.tensorboard import SummaryWriter
 
-from lit_gpt2.callbacks.tensorboard import is_sharded, tensorboard_writer
+from lit_gpt2.callbacks.periodic import PeriodicTensorBoardCallback
+from lit_gpt2.callbacks.tensorboard import tensorboard_writer
 from lit_gpt2.decoding.distribution import next_token_distribution
 from lit_gpt2.decoding.evaluate import evaluate_strategy
 from lit_gpt2.decoding.generate import DEFAULT_PROMPTS
@@ -16,7 +17,7 @@ from lit_gpt2.errors import UserInputError
 from lit_gpt2.plots import next_token_chart
 
 
-class SampleGenerationCallback(L.Callback):
+class SampleGenerationCallback(PeriodicTensorBoardCallback):
     """Generate from fixed prompts with fixed seeds under each strategy, so epochs are comparable.
 
     Runs once before training (logged at step 0, the "before fine-tuning" baseline) and then every
@@ -34,6 +35,8 @@ class SampleGenerationCallback(L.Callback):
         chart_prompt: Prompt of the next-token chart; default the first prompt.
     """
 
+    seconds_tag = "gen/seconds"
+
     def __init__(
         self,
         prompts: Sequence[str] = DEFAULT_PROMPTS,
@@ -43,17 +46,15 @@ class SampleGenerationCallback(L.Callback):
         every_n_epochs: int = 1,
         chart_prompt: str | None = None,
     ) -> None:
+        super().__init__(every_n_epochs)
         if not prompts:
             raise UserInputError("SampleGenerationCallback needs at least one prompt")
         if max_new_tokens < 1:
             raise UserInputError(f"max_new_tokens={max_new_tokens} must be at least 1")
-        if every_n_epochs < 1:
-            raise UserInputError(f"every_n_epochs={every_n_epochs} must be at least 1")
         self.prompts = list(prompts)
         self.strategies = resolve_strategies(strategies)
         self.max_new_tokens = max_new_tokens
         self.seed = seed
-        self.every_n_epochs = every_n_epochs
         self.chart_prompt = chart_prompt or self.prompts[0]
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
@@ -66,19 +67,9 @@ class SampleGenerationCallback(L.Callback):
         if trainer.is_global_zero and tensorboard_writer(trainer) is None:
             rank_zero_warn("SampleGenerationCallback logs to TensorBoard only; this run has no TensorBoardLogger.")
 
-    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._log_samples(trainer, pl_module)
-
-    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if (trainer.current_epoch + 1) % self.every_n_epochs == 0:
-            self._log_samples(trainer, pl_module)
-
-    def _log_samples(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        sharded = is_sharded(trainer)
-        writer = tensorboard_writer(trainer)
-        if writer is None and not sharded:
-            return  # other ranks have nothing to draw and need not join the forward passes
-        start = time.perf_counter()
+    def log_round(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, writer: SummaryWriter | None, sharded: bool
+    ) -> None:
         step = trainer.global_step
         for strategy in self.strategies:
             result = evaluate_strategy(
@@ -91,4 +82,3 @@ class SampleGenerationCallback(L.Callback):
         distribution = next_token_distribution(pl_module.model, pl_module.tokenizer, self.chart_prompt)
         if writer is not None:
             writer.add_figure("probs/next_token", next_token_chart(distribution), step)
-            writer.add_scalar("gen/seconds", time.perf_counter() - start, step)
