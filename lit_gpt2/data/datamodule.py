@@ -70,8 +70,9 @@ class MovieScriptsDataModule(L.LightningDataModule):
         self.splits: datasets.DatasetDict | None = None
 
     def prepare_data(self) -> None:
-        # Runs once per node before setup: tokenization happens here, and ranks then read the cache.
-        self._load_or_build()
+        # Runs once per node before setup: tokenization happens here, and the other ranks then read the
+        # cache in setup. This rank keeps what it built rather than reading the sources a second time.
+        self.splits = self._load_or_build()
 
     def setup(self, stage: str) -> None:
         if self.splits is None:
