@@ -11,6 +11,7 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from lit_gpt2.decoding.generate import left_pad
+from lit_gpt2.modeling.inference import inference_pass
 
 
 @dataclass
@@ -46,13 +47,8 @@ def probe_attention(
     ids = [([tokenizer.eos_token_id] if prepend_eos else []) + row for row in tokenizer(texts)["input_ids"]]
     ids = [row[:limit] or [tokenizer.eos_token_id] for row in ids]
     batch = left_pad(ids, tokenizer.pad_token_id, device)
-    was_training = model.training
-    model.eval()  # dropout off: rows must sum to 1
-    try:
-        with torch.no_grad(), eager_attention(model):
-            out = model(**batch, output_attentions=True)
-    finally:
-        model.train(was_training)
+    with inference_pass(model), eager_attention(model):  # eval mode: with dropout off, rows sum to 1
+        out = model(**batch, output_attentions=True)
     tokens = [tokenizer.convert_ids_to_tokens(row) for row in ids]
     mask = batch["attention_mask"].cpu()
     # A padding query masks every key, so its softmax row is meaningless: zero it, keeping the rows of

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from lit_gpt2.modeling.inference import inference_pass
+
 
 @dataclass
 class NextTokenDistribution:
@@ -29,13 +31,8 @@ def next_token_distribution(
 ) -> NextTokenDistribution:
     device = next(model.parameters()).device
     ids = tokenizer(prompt, verbose=False)["input_ids"][-(model.config.n_positions - 1) :] or [tokenizer.eos_token_id]
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            logits = model(input_ids=torch.tensor([ids], device=device)).logits[0, -1].float().cpu()
-    finally:
-        model.train(was_training)
+    with inference_pass(model):
+        logits = model(input_ids=torch.tensor([ids], device=device)).logits[0, -1].float().cpu()
     order = torch.argsort(logits, descending=True)
     top = order[:shown]
     probabilities, nucleus = {}, {}

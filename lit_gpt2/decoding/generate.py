@@ -9,6 +9,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from lit_gpt2.decoding.strategies import DecodingStrategy
 from lit_gpt2.errors import UserInputError
+from lit_gpt2.modeling.inference import inference_pass
 
 # A scene heading (the model writes action) and a character cue (it writes dialogue).
 DEFAULT_PROMPTS = (
@@ -89,16 +90,11 @@ def generate_samples(
     prompt_ids = encode_prompts(tokenizer, prompts, model.config.n_positions, max_new_tokens)
     batch = left_pad(prompt_ids, tokenizer.pad_token_id, device)
     config = strategy.generation_config(max_new_tokens, tokenizer.pad_token_id, tokenizer.eos_token_id)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad(), _forked_rng(device):
-            torch.manual_seed(seed)
-            start = time.perf_counter()
-            output = model.generate(**batch, generation_config=config, synced_gpus=synced_gpus)
-            seconds = time.perf_counter() - start
-    finally:
-        model.train(was_training)
+    with inference_pass(model), _forked_rng(device):
+        torch.manual_seed(seed)
+        start = time.perf_counter()
+        output = model.generate(**batch, generation_config=config, synced_gpus=synced_gpus)
+        seconds = time.perf_counter() - start
     new_tokens = output[:, batch["input_ids"].shape[1] :]
     continuations = [_until_eos(row.tolist(), tokenizer.eos_token_id) for row in new_tokens]
     texts = tokenizer.batch_decode(continuations)
@@ -109,19 +105,14 @@ def continuation_nll(model: PreTrainedModel, samples: Samples) -> float:
     """Sum of NLL of every generated token given its prompt, under the model's raw (untempered) logits."""
     device = next(model.parameters()).device
     total = 0.0
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            for prompt, continuation in zip(samples.prompt_ids, samples.continuations):
-                if not continuation:
-                    continue
-                ids = torch.tensor([prompt + continuation], device=device)
-                logits = model(input_ids=ids).logits[0, len(prompt) - 1 : -1].float()
-                target = torch.tensor(continuation, device=device)
-                total += torch.nn.functional.cross_entropy(logits, target, reduction="sum").item()
-    finally:
-        model.train(was_training)
+    with inference_pass(model):
+        for prompt, continuation in zip(samples.prompt_ids, samples.continuations):
+            if not continuation:
+                continue
+            ids = torch.tensor([prompt + continuation], device=device)
+            logits = model(input_ids=ids).logits[0, len(prompt) - 1 : -1].float()
+            target = torch.tensor(continuation, device=device)
+            total += torch.nn.functional.cross_entropy(logits, target, reduction="sum").item()
     return total
 
 
