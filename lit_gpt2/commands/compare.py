@@ -7,7 +7,7 @@ from jsonargparse import ArgumentParser
 from rich.progress import track
 
 from lit_gpt2.checkpoints import load_model_and_tokenizer
-from lit_gpt2.commands.prompts import read_prompts
+from lit_gpt2.commands.prompts import add_prompt_arguments, read_prompts
 from lit_gpt2.decoding.distribution import next_token_distribution
 from lit_gpt2.decoding.evaluate import StrategyResult, evaluate_strategy
 from lit_gpt2.decoding.generate import DEFAULT_PROMPTS
@@ -22,8 +22,7 @@ def compare_command(argv: list[str]) -> None:
     parser = ArgumentParser(prog="lit-gpt2 compare", description="Compare decoding strategies (and two models).")
     parser.add_argument("--model", type=str, required=True, help="A .ckpt, an exported folder, or a hub name.")
     parser.add_argument("--baseline", type=str | None, default=None, help="Second model, e.g. the base before tuning.")
-    parser.add_argument("--prompt", action="append", type=str, help="Prompt text (repeatable); \\n for a line break.")
-    parser.add_argument("--prompts_file", type=str | None, default=None, help=".jsonl ('prompt') or --- separated")
+    add_prompt_arguments(parser)
     parser.add_argument("--strategies", type=list[str], default=list(PRESETS), help="Preset names to run.")
     parser.add_argument("--max_new_tokens", type=int, default=48, help="Tokens to generate per prompt.")
     parser.add_argument("--seed", type=int, default=0, help="Sampling seed, the same for every strategy and model.")

@@ -7,7 +7,7 @@ from pathlib import Path
 from jsonargparse import ArgumentParser
 
 from lit_gpt2.checkpoints import load_model_and_tokenizer
-from lit_gpt2.commands.prompts import read_prompts
+from lit_gpt2.commands.prompts import add_prompt_arguments, read_prompts
 from lit_gpt2.decoding.generate import generate_samples
 from lit_gpt2.decoding.strategies import PRESETS, DecodingStrategy
 
@@ -29,8 +29,7 @@ def build_strategy(preset: str, overrides: dict) -> DecodingStrategy:
 def generate_command(argv: list[str]) -> None:
     parser = ArgumentParser(prog="lit-gpt2 generate", description="Continue prompts with a decoding strategy.")
     parser.add_argument("--model", type=str, required=True, help="A .ckpt, an exported folder, or a hub name.")
-    parser.add_argument("--prompt", action="append", type=str, help="Prompt text (repeatable); \\n for a line break.")
-    parser.add_argument("--prompts_file", type=str | None, default=None, help=".jsonl ('prompt') or --- separated")
+    add_prompt_arguments(parser)
     parser.add_argument("--strategy", type=str, default="greedy", choices=list(PRESETS), help="Decoding preset.")
     for field in dataclasses.fields(DecodingStrategy):
         if field.name in OVERRIDES:
