@@ -6,7 +6,6 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import torch
-from torch.utils.data import DataLoader, DistributedSampler
 
 from lit_gpt2.data.datamodule import MovieScriptsDataModule
 from lit_gpt2.module import GPT2LitModule
@@ -69,14 +68,6 @@ def build(cfg: BenchConfig) -> tuple[GPT2LitModule, MovieScriptsDataModule]:
     )
     data.setup("fit")
     return module, data
-
-
-def train_loader(data: MovieScriptsDataModule, cfg: BenchConfig) -> DataLoader:
-    """The same order as the Lightning path: the data module's epoch-seeded sampler, one process."""
-    sampler = DistributedSampler(
-        data.splits["train"], num_replicas=1, rank=0, shuffle=True, seed=cfg.seed, drop_last=True
-    )
-    return DataLoader(data.splits["train"], batch_size=cfg.batch_size, sampler=sampler)
 
 
 def optimizer_and_schedule(module: GPT2LitModule, cfg: BenchConfig):

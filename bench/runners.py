@@ -10,7 +10,7 @@ import tempfile
 import lightning as L
 import torch
 
-from bench.common import BenchConfig, StepClock, build, optimizer_and_schedule, train_loader
+from bench.common import BenchConfig, StepClock, build, optimizer_and_schedule
 
 
 def run_ours(cfg: BenchConfig) -> StepClock:
@@ -49,7 +49,7 @@ def run_raw(cfg: BenchConfig) -> StepClock:
     module, data = build(cfg)
     model = module.model.to(cfg.device).train()
     optimizer, scheduler = optimizer_and_schedule(module, cfg)
-    loader = train_loader(data, cfg)
+    loader = data.train_dataloader()  # the data module's own loader: same epoch-seeded order
     clock = StepClock(cfg)
     autocast = torch.autocast(cfg.device, dtype=torch.bfloat16, enabled=cfg.precision == "bf16-mixed")
     step, epoch = 0, 0
@@ -79,7 +79,7 @@ def run_hf(cfg: BenchConfig) -> StepClock:
 
     module, data = build(cfg)
     optimizer, scheduler = optimizer_and_schedule(module, cfg)
-    sampler = train_loader(data, cfg).sampler
+    sampler = data.train_dataloader().sampler  # the data module's epoch-seeded order
     clock = StepClock(cfg)
 
     class Clock(TrainerCallback):
