@@ -31,6 +31,7 @@ class BenchConfig:
     seed: int = 1234
     learning_rate: float = 1e-3
     cache_dir: str | None = None
+    module_options: dict = field(default_factory=dict)  # GPT2LitModule switches, for the "ours" runner
 
     @property
     def block_size(self) -> int:
@@ -61,7 +62,11 @@ class RunResult:
 def build(cfg: BenchConfig) -> tuple[GPT2LitModule, MovieScriptsDataModule]:
     torch.manual_seed(cfg.seed)  # identical initial weights for every runner
     module = GPT2LitModule(
-        config=cfg.model_config(), learning_rate=cfg.learning_rate, warmup_steps=cfg.warmup, min_lr_ratio=0.1
+        config=cfg.model_config(),
+        learning_rate=cfg.learning_rate,
+        warmup_steps=cfg.warmup,
+        min_lr_ratio=0.1,
+        **cfg.module_options,
     )
     data = MovieScriptsDataModule(
         block_size=cfg.block_size, batch_size=cfg.batch_size, seed=cfg.seed, cache_dir=cfg.cache_dir
@@ -73,9 +78,32 @@ def build(cfg: BenchConfig) -> tuple[GPT2LitModule, MovieScriptsDataModule]:
 def optimizer_and_schedule(module: GPT2LitModule, cfg: BenchConfig):
     hp = module.hparams
     optimizer = torch.optim.AdamW(
-        adamw_param_groups(module.model, hp.weight_decay), lr=hp.learning_rate, betas=hp.betas
+        adamw_param_groups(module.model, hp.weight_decay),
+        lr=hp.learning_rate,
+        betas=hp.betas,
+        fused=(cfg.device == "cuda") or None,  # the same AdamW kernel as GPT2LitModule's default
     )
     return optimizer, warmup_cosine_scheduler(optimizer, cfg.warmup, cfg.steps, hp.min_lr_ratio)
+
+
+def training_flops_per_token(cfg: BenchConfig) -> int:
+    from transformers import GPT2Config
+
+    from lit_gpt2.modeling.architecture import forward_flops_per_token, meta_gpt2
+
+    model = meta_gpt2(GPT2Config(**cfg.model_config()))
+    return 3 * forward_flops_per_token(model, cfg.block_size)
+
+
+def model_flops_utilization(cfg: BenchConfig, tokens_per_second: float) -> float | None:
+    """Achieved training FLOP/s over the device's peak (Lightning's table), None where it is unknown."""
+    from lightning.fabric.utilities.throughput import get_available_flops
+
+    if cfg.device != "cuda":
+        return None
+    dtype = torch.bfloat16 if cfg.precision == "bf16-mixed" else torch.float32
+    peak = get_available_flops(torch.device("cuda"), dtype)
+    return tokens_per_second * training_flops_per_token(cfg) / peak if peak else None
 
 
 class StepClock:

@@ -112,6 +112,7 @@ def run_hf(cfg: BenchConfig) -> StepClock:
             bf16=cfg.precision == "bf16-mixed",
             seed=cfg.seed,
             dataloader_num_workers=0,
+            dataloader_drop_last=True,  # as the data module's training loader
             remove_unused_columns=False,
         )
         trainer = SameOrderTrainer(

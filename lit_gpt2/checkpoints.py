@@ -1,6 +1,7 @@
 """Loading trained models back: from a Lightning checkpoint, an exported folder, or a hub name."""
 
 import pickle
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -18,6 +19,8 @@ def verify_checkpoint(ckpt_path: str | Path) -> Path:
     CRC check, which reads the file once without unpickling anything.
     """
     path = Path(ckpt_path)
+    if is_deepspeed_checkpoint(path):
+        return path  # DeepSpeed checks its own folder when it loads it
     if not path.is_file():
         raise UserInputError(f"checkpoint {str(path)!r} does not exist: pass the path of a .ckpt file")
     try:
@@ -33,12 +36,26 @@ def verify_checkpoint(ckpt_path: str | Path) -> Path:
     return path
 
 
+def is_deepspeed_checkpoint(path: Path) -> bool:
+    """DeepSpeed saves a ``.ckpt`` folder of per-rank shards with a ``latest`` tag file."""
+    return path.is_dir() and (path / "latest").is_file()
+
+
 def load_module(ckpt_path: str | Path, map_location: str = "cpu") -> GPT2LitModule:
     """The module saved in ``ckpt_path``, rebuilt from the architecture the checkpoint records.
 
     Loaded with ``weights_only=True``: tensors and plain values only, no arbitrary code from the file.
+    A DeepSpeed checkpoint folder is first consolidated into one file by Lightning's converter, which
+    must unpickle DeepSpeed's own format in full: load only folders you trust.
     """
     path = verify_checkpoint(ckpt_path)
+    if is_deepspeed_checkpoint(path):
+        from lightning.pytorch.utilities.deepspeed import convert_zero_checkpoint_to_fp32_state_dict
+
+        with tempfile.TemporaryDirectory() as tmp:
+            single = Path(tmp) / "consolidated.ckpt"
+            convert_zero_checkpoint_to_fp32_state_dict(str(path), str(single))
+            return load_module(single, map_location)
     try:
         return GPT2LitModule.load_from_checkpoint(path, map_location=map_location, weights_only=True)
     # A truncated zip archive surfaces as any of these, depending on where the cut falls.

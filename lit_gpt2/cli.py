@@ -2,6 +2,7 @@
 
 import sys
 
+import torch
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, RichProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
@@ -51,6 +52,11 @@ class LitGPT2CLI(LightningCLI):
             ("model.pretrained", "model.tokenizer"), "data.tokenizer", compute_fn=tokenizer_source, apply_on="parse"
         )
 
+    def before_instantiate_classes(self) -> None:
+        trainer = self.config[self.subcommand].trainer if self.subcommand else self.config.trainer
+        if trainer.precision is None:
+            trainer.precision = default_precision(trainer.accelerator)
+
     def before_fit(self) -> None:
         self._verify_ckpt_path()
 
@@ -73,6 +79,13 @@ class LitGPT2CLI(LightningCLI):
         log_dir = self.trainer.log_dir  # a collective under DDP: asked on every rank
         if self.trainer.is_global_zero and self.trainer.logger is not None:
             print(f"\nRun saved in {log_dir}\nWatch it: tensorboard --logdir {self.trainer.logger.save_dir}")
+
+
+def default_precision(accelerator: object) -> str:
+    """bf16-mixed where a CUDA GPU with bf16 will train (faster, half the activation memory, same loss
+    curve; see ``python -m bench``), else full precision. An explicit ``trainer.precision`` wins."""
+    on_gpu = accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
+    return "bf16-mixed" if on_gpu and torch.cuda.is_bf16_supported() else "32-true"
 
 
 USAGE_EXTRA = """

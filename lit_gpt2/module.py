@@ -1,18 +1,24 @@
 """The LightningModule around Hugging Face's ``GPT2LMHeadModel``."""
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import lightning as L
 import torch
+from lightning.pytorch.plugins.precision import MixedPrecision
+from lightning.pytorch.strategies import FSDPStrategy
 from torchmetrics.aggregation import MeanMetric
 from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
 
+from lit_gpt2.distributed import is_sharded
 from lit_gpt2.errors import TrainingDiverged, UserInputError
 from lit_gpt2.modeling import build_model, load_tokenizer, tokenizer_source
 from lit_gpt2.modeling.architecture import forward_flops_per_token
 from lit_gpt2.modeling.loss import chunked_lm_loss
 from lit_gpt2.optim import adamw_param_groups, warmup_cosine_scheduler
+
+T = TypeVar("T")
 
 
 class GPT2LitModule(L.LightningModule):
@@ -30,8 +36,13 @@ class GPT2LitModule(L.LightningModule):
         min_lr_ratio: Final learning rate as a fraction of ``learning_rate``.
         attn_implementation: Attention kernel for training: ``sdpa`` (fast) or ``eager``.
         loss_chunk_size: Tokens per chunk of the fused LM-head + cross-entropy, which never holds the
-            whole batch's logits (same loss, faster and smaller; see ``python -m bench``); 0 uses
-            transformers' own loss on full logits.
+            whole batch's logits (same loss; faster and smaller on CPUs, slower on GPUs: see
+            ``python -m bench.optimisations``); 0 uses transformers' own loss on full logits. Default
+            (None): 1024 on CPUs, 0 on GPUs.
+        compile: ``torch.compile`` the training and evaluation loss computation (not the side passes:
+            generation's growing shapes would recompile at every length). Default (None): on for
+            single-GPU and DDP runs, where it measured 1.8x faster; off on CPUs and sharded strategies.
+        fused_adamw: AdamW's fused kernel; default (None) fused on GPUs, torch's own choice elsewhere.
     """
 
     def __init__(
@@ -46,7 +57,9 @@ class GPT2LitModule(L.LightningModule):
         warmup_steps: int = 100,
         min_lr_ratio: float = 0.1,
         attn_implementation: str = "sdpa",
-        loss_chunk_size: int = 1024,
+        loss_chunk_size: int | None = None,
+        compile: bool | None = None,
+        fused_adamw: bool | None = None,
     ) -> None:
         super().__init__()
         # The checkpoint records the tokenizer actually used (the name the CLI hands the data module too);
@@ -63,8 +76,9 @@ class GPT2LitModule(L.LightningModule):
             pad_token_id=self.tokenizer.pad_token_id,
             attn_implementation=attn_implementation,
         )
-        if loss_chunk_size < 0:
+        if loss_chunk_size is not None and loss_chunk_size < 0:
             raise UserInputError(f"model.loss_chunk_size={loss_chunk_size} must be >= 0 (0: transformers' loss)")
+        self._resolve_speed_switches(on_gpu=False, sharded=False)  # until setup() knows the device
         self._last_batch_shape: tuple[int, int] | None = None  # for flops_per_batch
         # Token-weighted mean NLL over a whole epoch, synchronised across ranks by torchmetrics.
         self.val_nll = MeanMetric()
@@ -74,7 +88,16 @@ class GPT2LitModule(L.LightningModule):
     def context_length(self) -> int:
         return self.model.config.n_positions
 
+    def _resolve_speed_switches(self, on_gpu: bool, sharded: bool) -> None:
+        hp = self.hparams
+        self._loss_chunk_size = hp.loss_chunk_size if hp.loss_chunk_size is not None else (0 if on_gpu else 1024)
+        compile_ = hp.compile if hp.compile is not None else on_gpu and not sharded
+        self._lm_loss = torch.compile(self._uncompiled_lm_loss) if compile_ else self._uncompiled_lm_loss
+
     def setup(self, stage: str) -> None:
+        if self._trainer is not None:
+            strategy = self.trainer.strategy
+            self._resolve_speed_switches(strategy.root_device.type == "cuda", is_sharded(strategy))
         block_size = getattr(self.trainer.datamodule, "block_size", None) if self._trainer else None
         if block_size is not None and block_size > self.context_length:
             raise UserInputError(
@@ -100,14 +123,21 @@ class GPT2LitModule(L.LightningModule):
         """Mean next-token NLL of the batch and the number of tokens it averages over."""
         labels = batch.get("labels", batch["input_ids"])
         n_tokens = (labels[:, 1:] != -100).sum()
-        if self.hparams.loss_chunk_size:
-            hidden = self.model.transformer(
-                input_ids=batch["input_ids"], attention_mask=batch.get("attention_mask")
-            ).last_hidden_state
-            loss = chunked_lm_loss(hidden, self.model.lm_head.weight, labels, self.hparams.loss_chunk_size)
-            return loss, n_tokens
-        out = self.model(input_ids=batch["input_ids"], attention_mask=batch.get("attention_mask"), labels=labels)
-        return out.loss, n_tokens
+        return self._lm_loss(batch["input_ids"], batch.get("attention_mask"), labels), n_tokens
+
+    def _uncompiled_lm_loss(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None, labels: torch.Tensor
+    ) -> torch.Tensor:
+        if self._loss_chunk_size:
+            hidden = self.model.transformer(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            return chunked_lm_loss(hidden, self.model.lm_head.weight, labels, self._loss_chunk_size)
+        return self.model(input_ids=input_ids, attention_mask=attention_mask, labels=labels).loss
+
+    def side_pass(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` (generation, attention probes) as this module's forward work. Callbacks call it
+        through the strategy's forward redirection, so sharded strategies (FSDP, DeepSpeed ZeRO-3)
+        gather the weights for it exactly as they do for ``training_step``."""
+        return fn()
 
     @property
     def flops_per_batch(self) -> int | None:
@@ -171,12 +201,38 @@ class GPT2LitModule(L.LightningModule):
 
     def configure_optimizers(self) -> dict[str, Any]:
         hp = self.hparams
+        # Fused by default on GPUs, except under a loss scaler (16-mixed), whose clipping must see unscaled gradients.
+        scaled = getattr(getattr(self.trainer, "precision_plugin", None), "scaler", None) is not None
+        fused = hp.fused_adamw if hp.fused_adamw is not None else self.device.type == "cuda" and not scaled
         optimizer = torch.optim.AdamW(
-            adamw_param_groups(self.model, hp.weight_decay), lr=hp.learning_rate, betas=tuple(hp.betas)
+            adamw_param_groups(self.model, hp.weight_decay),
+            lr=hp.learning_rate,
+            betas=tuple(hp.betas),
+            fused=fused or None,  # None, not False: torch then picks foreach or the loop itself
         )
         total = max(1, int(self.trainer.estimated_stepping_batches))
         scheduler = warmup_cosine_scheduler(optimizer, min(hp.warmup_steps, total), total, hp.min_lr_ratio)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def configure_gradient_clipping(
+        self,
+        optimizer: torch.optim.Optimizer,
+        gradient_clip_val: float | None = None,
+        gradient_clip_algorithm: str | None = None,
+    ) -> None:
+        """Norm clipping in the two places Lightning refuses it although it is sound: under FSDP (FSDP's
+        own ``clip_grad_norm_`` takes the norm over all shards) and with fused AdamW under bf16-mixed
+        (no loss scaler, so the gradients are already true ones, as under 32-true)."""
+        if gradient_clip_val and gradient_clip_algorithm in (None, "norm"):
+            strategy, precision = self.trainer.strategy, self.trainer.precision_plugin
+            if isinstance(strategy, FSDPStrategy):
+                strategy.model.clip_grad_norm_(gradient_clip_val)
+                return
+            if isinstance(precision, MixedPrecision) and precision.scaler is None:
+                params = [p for group in optimizer.param_groups for p in group["params"]]
+                torch.nn.utils.clip_grad_norm_(params, gradient_clip_val)
+                return
+        super().configure_gradient_clipping(optimizer, gradient_clip_val, gradient_clip_algorithm)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # Record the full architecture so the checkpoint reloads offline without the hub or its YAML.

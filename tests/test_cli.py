@@ -58,6 +58,8 @@ def _scalars(run: Path) -> dict[str, list[float]]:
 
 def test_fit_writes_run_dir_with_config_checkpoints_and_export(fitted):
     assert (fitted / "config.yaml").is_file()
+    # The precision left unset resolves per machine, and the saved config records what was used.
+    assert yaml.safe_load((fitted / "config.yaml").read_text())["trainer"]["precision"] == "32-true"
     checkpoints = {p.name for p in (fitted / "checkpoints").iterdir()}
     assert "last.ckpt" in checkpoints
     assert any(re.fullmatch(r"epoch\d\d-val_ppl[\d.]+\.ckpt", name) for name in checkpoints)
@@ -128,3 +130,21 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(extra, message, run_cl
     assert message in err
     assert "Traceback" not in err
     assert [line for line in err.splitlines() if line.startswith("lit-gpt2: error:")] == [err.strip().splitlines()[-1]]
+
+
+@pytest.mark.parametrize(
+    ("accelerator", "cuda", "bf16", "expected"),
+    [
+        ("auto", True, True, "bf16-mixed"),
+        ("gpu", True, True, "bf16-mixed"),
+        ("cpu", True, True, "32-true"),  # asked for the CPU although a GPU is there
+        ("auto", True, False, "32-true"),  # a GPU without bf16 (pre-Ampere)
+        ("auto", False, False, "32-true"),
+    ],
+)
+def test_default_precision_is_bf16_mixed_only_on_a_bf16_gpu(accelerator, cuda, bf16, expected, monkeypatch):
+    from lit_gpt2.cli import default_precision
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: bf16)
+    assert default_precision(accelerator) == expected

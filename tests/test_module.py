@@ -1,6 +1,7 @@
 import itertools
 import pickle
 
+import pytest
 import torch
 
 from lit_gpt2.optim import adamw_param_groups, warmup_cosine, warmup_cosine_scheduler
@@ -59,3 +60,30 @@ def test_negative_loss_chunk_size_is_refused(tiny_config):
 
     with pytest.raises(UserInputError, match="loss_chunk_size=-1 must be >= 0"):
         GPT2LitModule(config=tiny_config, loss_chunk_size=-1)
+
+
+@pytest.mark.parametrize(("fused_adamw", "expected"), [(None, None), (True, True), (False, None)])
+def test_fused_adamw_is_switchable_and_off_by_default_on_cpu(tiny_config, fused_adamw, expected):
+    from types import SimpleNamespace
+
+    from lit_gpt2.module import GPT2LitModule
+
+    module = GPT2LitModule(config=tiny_config, fused_adamw=fused_adamw)
+    module._trainer = SimpleNamespace(estimated_stepping_batches=5)  # all configure_optimizers asks of it
+    optimizer = module.configure_optimizers()["optimizer"]
+    assert optimizer.defaults["fused"] is expected
+
+
+def test_compiled_loss_equals_the_eager_loss(tiny_config):
+    from lit_gpt2.module import GPT2LitModule
+
+    no_dropout = {**tiny_config, "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0}
+    batch = {"input_ids": torch.randint(0, 50257, (2, 16))}
+    losses = []
+    for compile_ in (False, True):
+        torch.manual_seed(0)
+        module = GPT2LitModule(config=no_dropout, compile=compile_)
+        loss, _ = module.shared_step(batch)
+        loss.backward()
+        losses.append((loss.item(), module.model.transformer.wte.weight.grad.norm().item()))
+    assert losses[1] == pytest.approx(losses[0], rel=1e-5)

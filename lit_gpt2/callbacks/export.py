@@ -5,6 +5,8 @@ from pathlib import Path
 import lightning as L
 from lightning.pytorch.utilities import rank_zero_info
 
+from lit_gpt2.checkpoints import load_module
+
 
 class HFExportCallback(L.Callback):
     """Save the best checkpoint's model and tokenizer with ``save_pretrained`` (safetensors).
@@ -29,8 +31,6 @@ class HFExportCallback(L.Callback):
             return
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
         # A fresh copy from the best checkpoint leaves the in-memory (last) weights untouched.
-        module = pl_module
-        if best:
-            module = type(pl_module).load_from_checkpoint(best, map_location="cpu", weights_only=True)
+        module = load_module(best) if best else pl_module
         module.export(target)
         rank_zero_info(f"Exported {'best' if best else 'final'} model to {target}")

@@ -6,7 +6,8 @@ import time
 import lightning as L
 from torch.utils.tensorboard import SummaryWriter
 
-from lit_gpt2.callbacks.tensorboard import is_sharded, tensorboard_writer
+from lit_gpt2.callbacks.tensorboard import run_side_pass, tensorboard_writer
+from lit_gpt2.distributed import is_sharded
 from lit_gpt2.errors import UserInputError
 
 
@@ -36,11 +37,11 @@ class PeriodicTensorBoardCallback(L.Callback):
             self._round(trainer, pl_module)
 
     def _round(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        sharded = is_sharded(trainer)
+        sharded = is_sharded(trainer.strategy)
         writer = tensorboard_writer(trainer)
         if writer is None and not sharded:
             return  # other ranks have nothing to draw and need not join the forward passes
         start = time.perf_counter()
-        self.log_round(trainer, pl_module, writer, sharded)
+        run_side_pass(trainer, pl_module, lambda: self.log_round(trainer, pl_module, writer, sharded))
         if writer is not None:
             writer.add_scalar(self.seconds_tag, time.perf_counter() - start, trainer.global_step)

@@ -102,6 +102,11 @@ class MovieScriptsDataModule(L.LightningDataModule):
             sampler = DistributedSampler(
                 dataset, num_replicas=world_size, rank=rank, shuffle=True, seed=self.hparams.seed, drop_last=True
             )
+            if len(sampler) < self.hparams.batch_size:
+                raise UserInputError(
+                    f"data.batch_size={self.hparams.batch_size} is more than the {len(sampler)} training blocks "
+                    f"each of the {world_size} process(es) gets: lower data.batch_size or data.block_size"
+                )
         else:
             # Evaluation sees every block exactly once across ranks (no padding duplicates), so the
             # token-weighted perplexity equals the single-process figure.
@@ -113,6 +118,8 @@ class MovieScriptsDataModule(L.LightningDataModule):
             num_workers=self.hparams.num_workers,
             pin_memory=torch.cuda.is_available(),
             persistent_workers=self.hparams.num_workers > 0,
+            # Training steps are all full batches: static shapes (torch.compile, comparable step times).
+            drop_last=shuffle,
         )
 
     def training_texts(self) -> list[str]:

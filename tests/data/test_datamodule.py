@@ -9,10 +9,19 @@ def test_batches_are_full_blocks_of_real_tokens(tmp_path):
     dm = MovieScriptsDataModule(block_size=32, batch_size=4, cache_dir=str(tmp_path))
     dm.prepare_data()
     dm.setup("fit")
-    batch = next(iter(dm.train_dataloader()))
-    assert batch["input_ids"].shape == (4, 32)
-    assert batch["input_ids"].dtype == torch.int64
+    batches = list(dm.train_dataloader())
+    assert len(dm.splits["train"]) % 4 != 0  # there is a remainder, and no step gets a short batch
+    assert {tuple(b["input_ids"].shape) for b in batches} == {(4, 32)}
+    assert len(batches) == len(dm.splits["train"]) // 4
+    assert batches[0]["input_ids"].dtype == torch.int64
     assert len(dm.val_dataloader()) >= 1
+
+
+def test_batch_size_beyond_the_training_blocks_says_what_to_change(tmp_path):
+    dm = MovieScriptsDataModule(block_size=1024, batch_size=64, cache_dir=str(tmp_path))
+    dm.setup("fit")
+    with pytest.raises(UserInputError, match=r"data.batch_size=64 is more than the \d+ training blocks"):
+        dm.train_dataloader()
 
 
 def test_second_run_reads_the_cache_instead_of_tokenizing(tmp_path, monkeypatch):
