@@ -5,6 +5,7 @@ from collections.abc import Callable
 from lit_gpt2.commands.architecture import architecture_command
 from lit_gpt2.commands.attention import attention_command
 from lit_gpt2.commands.compare import compare_command
+from lit_gpt2.commands.demo import demo_command
 from lit_gpt2.commands.export import export_command
 from lit_gpt2.commands.generate import generate_command
 from lit_gpt2.commands.train_tokenizer import train_tokenizer_command
@@ -16,4 +17,5 @@ COMMANDS: dict[str, Callable[[list[str]], None]] = {
     "attention": attention_command,
     "export": export_command,
     "train-tokenizer": train_tokenizer_command,
+    "demo": demo_command,
 }

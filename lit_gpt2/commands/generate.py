@@ -9,21 +9,7 @@ from jsonargparse import ArgumentParser
 from lit_gpt2.checkpoints import load_model_and_tokenizer
 from lit_gpt2.commands.prompts import add_prompt_arguments, read_prompts
 from lit_gpt2.decoding.generate import generate_samples
-from lit_gpt2.decoding.strategies import PRESETS, DecodingStrategy
-
-SAMPLING_KNOBS = ("temperature", "top_k", "top_p", "typical_p", "min_p")
-OVERRIDES = (*SAMPLING_KNOBS, "do_sample", "num_beams", "repetition_penalty", "no_repeat_ngram_size")
-
-
-def build_strategy(preset: str, overrides: dict) -> DecodingStrategy:
-    """A preset with explicit parameters on top; a sampling knob switches sampling on unless told not to."""
-    given = {k: v for k, v in overrides.items() if v is not None}
-    if not given:
-        return PRESETS[preset]
-    if "do_sample" not in given and any(k in given for k in SAMPLING_KNOBS):
-        given["do_sample"] = True
-    label = ",".join(f"{k}={v}" for k, v in given.items())
-    return dataclasses.replace(PRESETS[preset], name=f"{preset}({label})", **given)
+from lit_gpt2.decoding.strategies import OVERRIDABLE, PRESETS, DecodingStrategy, customised
 
 
 def generate_command(argv: list[str]) -> None:
@@ -32,14 +18,14 @@ def generate_command(argv: list[str]) -> None:
     add_prompt_arguments(parser)
     parser.add_argument("--strategy", type=str, default="greedy", choices=list(PRESETS), help="Decoding preset.")
     for field in dataclasses.fields(DecodingStrategy):
-        if field.name in OVERRIDES:
+        if field.name in OVERRIDABLE:
             parser.add_argument(f"--{field.name}", type=field.type | None, default=None, help="Overrides the preset.")
     parser.add_argument("--max_new_tokens", type=int, default=64, help="Tokens to generate per prompt.")
     parser.add_argument("--seed", type=int, default=0, help="Sampling seed.")
     parser.add_argument("--jsonl", type=str | None, default=None, help="Also write one JSON line per prompt here.")
     cfg = parser.parse_args(argv)
     prompts = read_prompts(cfg.prompt, cfg.prompts_file)
-    strategy = build_strategy(cfg.strategy, {k: cfg[k] for k in OVERRIDES})
+    strategy = customised(cfg.strategy, {k: cfg[k] for k in OVERRIDABLE})
     model, tokenizer = load_model_and_tokenizer(cfg.model)
     samples = generate_samples(model, tokenizer, prompts, strategy, cfg.max_new_tokens, cfg.seed)
     for prompt, text in zip(samples.prompts, samples.texts):

@@ -96,6 +96,29 @@ PRESETS: dict[str, DecodingStrategy] = _presets()
 DEFAULT_CALLBACK_STRATEGIES: tuple[str, ...] = ("greedy", "beam-5", "top-p-0.9")
 
 
+SAMPLING_KNOBS = ("temperature", "top_k", "top_p", "typical_p", "min_p")
+OVERRIDABLE = (*SAMPLING_KNOBS, "do_sample", "num_beams", "repetition_penalty", "no_repeat_ngram_size")
+
+
+def customised(preset: str, overrides: dict) -> DecodingStrategy:
+    """A preset with explicit parameters on top (None means "the preset's"); a sampling knob switches
+    sampling on unless told not to. The name records what changed, e.g. ``greedy(temperature=0.8)``."""
+    if preset not in PRESETS:
+        raise UserInputError(f"unknown decoding strategy {preset!r}: use one of {', '.join(PRESETS)}")
+    base = PRESETS[preset]
+    given = {k: v for k, v in overrides.items() if v is not None}
+    unknown = set(given) - set(OVERRIDABLE)
+    if unknown:
+        raise UserInputError(f"cannot override {sorted(unknown)}: choose from {', '.join(OVERRIDABLE)}")
+    changed = {k: v for k, v in given.items() if getattr(base, k) != v}
+    if "do_sample" not in given and any(k in changed for k in SAMPLING_KNOBS):
+        changed["do_sample"] = True
+    if not changed:
+        return base
+    label = ",".join(f"{k}={v}" for k, v in changed.items())
+    return dataclasses.replace(base, name=f"{preset}({label})", **changed)
+
+
 def resolve_strategies(strategies: Sequence[str | dict | DecodingStrategy]) -> list[DecodingStrategy]:
     """Preset names, custom strategies, and their fields as dicts (from YAML) to strategies.
 

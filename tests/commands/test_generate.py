@@ -2,7 +2,6 @@ import json
 
 import pytest
 
-from lit_gpt2.commands.generate import build_strategy
 from lit_gpt2.commands.prompts import read_prompts
 from lit_gpt2.errors import UserInputError
 
@@ -26,12 +25,6 @@ def test_same_seed_same_text_and_explicit_parameters_override_the_preset(run_cli
     assert run_cli([*args, "--seed=1"]) == 0
     assert capsys.readouterr().out == first
     assert "greedy(temperature=1.4,do_sample=True)" in first
-
-
-def test_a_sampling_knob_switches_sampling_on_unless_told_otherwise():
-    assert build_strategy("greedy", {"top_p": 0.5}).do_sample
-    assert not build_strategy("greedy", {"top_p": 0.5, "do_sample": False}).do_sample
-    assert build_strategy("beam-5", {}).num_beams == 5
 
 
 def test_invalid_parameter_is_one_clear_line(run_cli, tiny_export, capsys):

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 import torch
 
@@ -111,3 +113,32 @@ def test_sample_perplexity_uses_raw_logits_so_greedy_beats_pure_sampling(tiny_mo
     hot = generate_samples(model, tokenizer, PROMPTS, PRESETS["temperature-1.5"], 12, seed=0)
     n = sum(map(len, greedy.continuations)), sum(map(len, hot.continuations))
     assert continuation_nll(model, greedy) / n[0] < continuation_nll(model, hot) / n[1]
+
+
+def test_a_sampling_knob_switches_sampling_on_unless_told_otherwise():
+    from lit_gpt2.decoding.strategies import customised
+
+    assert customised("greedy", {"top_p": 0.5}).do_sample
+    assert not customised("greedy", {"top_p": 0.5, "do_sample": False}).do_sample
+    assert customised("beam-5", {}) is PRESETS["beam-5"]
+
+
+def test_overrides_equal_to_the_preset_keep_the_preset():
+    from lit_gpt2.decoding.strategies import customised
+
+    preset = PRESETS["top-p-0.9"]
+    same = customised("top-p-0.9", {"temperature": preset.temperature, "top_p": preset.top_p, "top_k": None})
+    assert same is preset
+    changed = customised("top-p-0.9", {"temperature": 0.8, "top_p": preset.top_p})
+    assert changed.name == "top-p-0.9(temperature=0.8)" and changed.top_p == preset.top_p
+
+
+@pytest.mark.parametrize(
+    ("preset", "overrides", "message"),
+    [("nope", {}, "unknown decoding strategy 'nope'"), ("greedy", {"name": "x"}, "cannot override ['name']")],
+)
+def test_bad_customisation_is_one_clear_line(preset, overrides, message):
+    from lit_gpt2.decoding.strategies import customised
+
+    with pytest.raises(UserInputError, match=re.escape(message)):
+        customised(preset, overrides)

@@ -1,0 +1,183 @@
+"""The Gradio page behind ``lit-gpt2 demo``: generate with any strategy, two side by side (two strategies,
+or a base and a fine-tuned model), and look at the prompt's attention and next-token distribution, drawn
+by the same code as the TensorBoard callbacks."""
+
+import functools
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from PIL import Image
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from lit_gpt2.attention.probe import probe_attention
+from lit_gpt2.decoding.distribution import next_token_distribution
+from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, generate_samples
+from lit_gpt2.decoding.strategies import PRESETS, customised
+from lit_gpt2.errors import UserInputError
+from lit_gpt2.plots import attention_grid, attention_heatmap, next_token_chart
+
+ALL_HEADS = "all (grid of every layer and head)"
+MAX_NEW_TOKENS = 256
+
+
+@dataclass
+class DemoModel:
+    label: str  # how the page names it, e.g. "fine-tuned: last.ckpt"
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+
+
+def _shown_in_page(handler: Callable) -> Callable:
+    """Bad input becomes a message in the page (gr.Error) instead of a traceback."""
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any) -> Any:
+        try:
+            return handler(*args)
+        except UserInputError as err:
+            raise gr.Error(str(err), print_exception=False) from None
+
+    return wrapper
+
+
+def figure_to_image(fig: Figure) -> Image.Image:
+    """A PNG of the figure, which is then closed: a long-running page must not keep every figure."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    plt.close(fig)
+    buffer.seek(0)
+    return Image.open(buffer).convert("RGB")
+
+
+def _whole_number(name: str, value: float, low: int, high: int) -> int:
+    if value is None or not low <= value <= high or int(value) != value:
+        raise UserInputError(f"{name} must be a whole number from {low} to {high}, got {value}")
+    return int(value)
+
+
+class Demo:
+    """The page's handlers as plain methods: tests call them directly, the page calls them through Gradio."""
+
+    def __init__(self, models: list[DemoModel]) -> None:
+        if not models:
+            raise UserInputError("the demo needs at least one model")
+        self.models = {m.label: m for m in models}
+
+    def _model(self, label: str) -> DemoModel:
+        if label not in self.models:
+            raise UserInputError(f"unknown model {label!r}: choose one of {', '.join(self.models)}")
+        return self.models[label]
+
+    @staticmethod
+    def _prompt(prompt: str | None) -> str:
+        if not prompt or not prompt.strip():
+            raise UserInputError("the prompt is empty: type the start of a scene for the model to continue")
+        return prompt
+
+    def generate(
+        self,
+        prompt: str,
+        model_label: str,
+        preset: str,
+        temperature: float,
+        top_k: float,
+        top_p: float,
+        repetition_penalty: float,
+        max_new_tokens: float,
+        seed: float,
+    ) -> str:
+        """The continuation of ``prompt`` under the preset with the sliders' values on top."""
+        prompt = self._prompt(prompt)
+        chosen = self._model(model_label)
+        limit = min(MAX_NEW_TOKENS, chosen.model.config.n_positions - 1)
+        new_tokens = _whole_number("max new tokens", max_new_tokens, 1, limit)
+        overrides = {"temperature": temperature, "top_p": top_p, "repetition_penalty": repetition_penalty}
+        overrides["top_k"] = _whole_number("top-k", top_k, 0, len(chosen.tokenizer))
+        strategy = customised(preset, overrides)
+        seed = _whole_number("seed", seed, 0, 2**31 - 1)
+        samples = generate_samples(chosen.model, chosen.tokenizer, [prompt], strategy, new_tokens, seed)
+        return f"[{strategy.name}, seed {seed}]\n\n{prompt}{samples.texts[0]}"
+
+    def analyse(self, prompt: str, model_label: str, layer: float, head: str) -> tuple[Image.Image, Image.Image]:
+        """The prompt's attention (one head, or the grid of all) and the next-token probabilities."""
+        prompt = self._prompt(prompt)
+        chosen = self._model(model_label)
+        config = chosen.model.config
+        layer = _whole_number("layer", layer, 0, config.n_layer - 1)
+        probe = probe_attention(chosen.model, chosen.tokenizer, [prompt])
+        if head == ALL_HEADS:
+            attention = attention_grid(probe.attentions)
+        else:
+            index = _whole_number("head", float(head) if str(head).isdigit() else None, 0, config.n_head - 1)
+            weights = probe.attentions[layer][0, index]
+            attention = attention_heatmap(weights, probe.tokens[0], f"{model_label}: layer {layer}, head {index}")
+        chart = next_token_chart(next_token_distribution(chosen.model, chosen.tokenizer, prompt))
+        return figure_to_image(attention), figure_to_image(chart)
+
+
+def preset_values(preset: str) -> tuple[float, int, float, float]:
+    """The sliders' values for a preset: what it generates with before any change."""
+    if preset not in PRESETS:
+        raise UserInputError(f"unknown decoding strategy {preset!r}: use one of {', '.join(PRESETS)}")
+    s = PRESETS[preset]
+    return s.temperature, s.top_k, s.top_p, s.repetition_penalty
+
+
+def build_app(demo: Demo) -> gr.Blocks:
+    labels = list(demo.models)
+    largest = max((m.model.config for m in demo.models.values()), key=lambda c: c.n_layer * c.n_head)
+    with gr.Blocks(title="lit-gpt2 demo") as app:
+        gr.Markdown(
+            "# lit-gpt2: watch GPT-2 write\nType a prompt, pick a decoding strategy for each side, and "
+            "generate. The sliders start at the preset's values; moving one customises it. Below, the "
+            "prompt's attention and the model's next-token probabilities."
+        )
+        prompt = gr.Textbox(label="Prompt", value=DEFAULT_PROMPTS[0], lines=4, elem_id="prompt")
+        with gr.Row():
+            max_new_tokens = gr.Slider(1, MAX_NEW_TOKENS, value=48, step=1, label="Max new tokens")
+            seed = gr.Number(value=0, precision=0, minimum=0, label="Seed")
+        generate = gr.Button("Generate", variant="primary", elem_id="generate")
+        with gr.Row():
+            for side, default in (("left", "greedy"), ("right", "top-p-0.9")):
+                with gr.Column():
+                    model = gr.Dropdown(labels, value=labels[-1 if side == "left" else 0], label="Model")
+                    preset = gr.Dropdown(list(PRESETS), value=default, label="Strategy preset")
+                    sliders = [
+                        gr.Slider(0.05, 2.0, value=PRESETS[default].temperature, step=0.05, label="Temperature"),
+                        gr.Slider(0, 200, value=PRESETS[default].top_k, step=1, label="Top-k (0: all)"),
+                        gr.Slider(0.05, 1.0, value=PRESETS[default].top_p, step=0.01, label="Top-p"),
+                        gr.Slider(
+                            0.5, 2.0, value=PRESETS[default].repetition_penalty, step=0.05, label="Repetition penalty"
+                        ),
+                    ]
+                    output = gr.Textbox(label=f"Output ({side})", lines=8, elem_id=f"output-{side}")
+                    preset.change(preset_values, preset, sliders, api_name=False)
+                    gr.on(
+                        [generate.click, prompt.submit],
+                        _shown_in_page(demo.generate),
+                        [prompt, model, preset, *sliders, max_new_tokens, seed],
+                        output,
+                        api_name=f"generate_{side}",
+                    )
+        gr.Markdown("## Attention and next-token probabilities of the prompt")
+        with gr.Row():
+            probe_model = gr.Dropdown(labels, value=labels[-1], label="Model")
+            layer = gr.Slider(0, largest.n_layer - 1, value=0, step=1, label="Layer")
+            head = gr.Dropdown([ALL_HEADS, *map(str, range(largest.n_head))], value="0", label="Head")
+        analyse = gr.Button("Show attention and next-token chart", elem_id="analyse")
+        with gr.Row():
+            attention = gr.Image(label="Attention", type="pil", elem_id="attention")
+            chart = gr.Image(label="Next-token probabilities", type="pil", elem_id="next-token")
+        gr.on(
+            [analyse.click, generate.click],
+            _shown_in_page(demo.analyse),
+            [prompt, probe_model, layer, head],
+            [attention, chart],
+            api_name="analyse",
+        )
+    return app

@@ -1,0 +1,138 @@
+"""``lit-gpt2 demo``: the page's handlers directly, the running page through gradio_client, and the page
+in a real headless browser (Debian's chromium) where one is installed."""
+
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+gr = pytest.importorskip("gradio", reason="the demo's tests need gradio (pip install -e '.[demo]')")
+
+from gradio_client import Client  # noqa: E402
+
+from lit_gpt2.checkpoints import load_model_and_tokenizer  # noqa: E402
+from lit_gpt2.commands.demo_app import ALL_HEADS, Demo, DemoModel, build_app, preset_values  # noqa: E402
+from lit_gpt2.decoding.strategies import PRESETS  # noqa: E402
+from lit_gpt2.errors import UserInputError  # noqa: E402
+
+PROMPT = "INT. DINER - NIGHT\n\nMARGO\n"
+# prompt, model, preset, temperature, top_k, top_p, repetition_penalty, max_new_tokens, seed
+GREEDY = ("greedy", 1.0, 0, 1.0, 1.0, 8, 0)
+
+
+@pytest.fixture(scope="module")
+def demo(tiny_export) -> Demo:
+    return Demo([DemoModel("fine-tuned: tiny", *load_model_and_tokenizer(str(tiny_export)))])
+
+
+def test_generate_continues_the_prompt_and_is_reproducible_by_seed(demo):
+    greedy = demo.generate(PROMPT, "fine-tuned: tiny", *GREEDY)
+    assert greedy.startswith("[greedy, seed 0]\n\n" + PROMPT) and len(greedy) > len(PROMPT) + 20
+    sampled = [demo.generate(PROMPT, "fine-tuned: tiny", "top-p-0.9", 1.0, 0, 0.9, 1.0, 8, seed) for seed in (1, 1, 2)]
+    assert sampled[0] == sampled[1] != sampled[2]
+
+
+def test_moving_a_slider_customises_the_preset(demo):
+    text = demo.generate(PROMPT, "fine-tuned: tiny", "greedy", 1.3, 0, 1.0, 1.0, 8, 0)
+    assert text.startswith("[greedy(temperature=1.3,do_sample=True), seed 0]")
+
+
+def test_preset_values_set_the_sliders_to_what_the_preset_generates_with():
+    assert preset_values("top-k-40") == (1.0, 40, 1.0, 1.0)
+    assert preset_values("repetition-penalty-1.2")[3] == PRESETS["repetition-penalty-1.2"].repetition_penalty
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("   ", "fine-tuned: tiny", *GREEDY), "the prompt is empty"),
+        ((PROMPT, "fine-tuned: tiny", "greedy", 0.0, 0, 1.0, 1.0, 8, 0), "temperature=0.0 must be > 0"),
+        ((PROMPT, "fine-tuned: tiny", "greedy", 1.0, 0, 1.5, 1.0, 8, 0), "top_p=1.5 must be in (0, 1]"),
+        ((PROMPT, "fine-tuned: tiny", "greedy", 1.0, 0, 1.0, 1.0, 0, 0), "max new tokens must be a whole number"),
+        ((PROMPT, "fine-tuned: tiny", "greedy", 1.0, 2.5, 1.0, 1.0, 8, 0), "top-k must be a whole number"),
+        ((PROMPT, "nope", *GREEDY), "unknown model 'nope'"),
+        ((PROMPT, "fine-tuned: tiny", "nope", 1.0, 0, 1.0, 1.0, 8, 0), "unknown decoding strategy 'nope'"),
+    ],
+)
+def test_bad_input_is_refused_with_a_clear_message(demo, args, message):
+    with pytest.raises(UserInputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        demo.generate(*args)
+
+
+def test_analyse_draws_one_head_or_the_grid_and_the_next_token_chart(demo):
+    one, chart = demo.analyse(PROMPT, "fine-tuned: tiny", 1, "0")
+    grid, _ = demo.analyse(PROMPT, "fine-tuned: tiny", 0, ALL_HEADS)
+    assert one.size != grid.size and chart.size[0] > 200
+    with pytest.raises(UserInputError, match="layer must be a whole number from 0 to 1, got 2"):
+        demo.analyse(PROMPT, "fine-tuned: tiny", 2, "0")
+    with pytest.raises(UserInputError, match="head must be a whole number from 0 to 1"):
+        demo.analyse(PROMPT, "fine-tuned: tiny", 0, "7")
+
+
+@pytest.fixture(scope="module")
+def served(demo):
+    app = build_app(demo)
+    app.launch(server_name="127.0.0.1", server_port=None, prevent_thread_lock=True, quiet=True)
+    yield app.local_url
+    app.close()
+
+
+def test_the_running_page_answers_through_gradio_client(served):
+    client = Client(served, verbose=False)
+    text = client.predict(PROMPT, "fine-tuned: tiny", *GREEDY, api_name="/generate_left")
+    assert text.startswith("[greedy, seed 0]")
+    attention, chart = client.predict(PROMPT, "fine-tuned: tiny", 0, "1", api_name="/analyse")
+    assert all(str(path).endswith((".png", ".webp")) for path in (attention, chart))
+    with pytest.raises(Exception, match="the prompt is empty"):
+        client.predict("", "fine-tuned: tiny", *GREEDY, api_name="/generate_right")
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER), reason="no headless browser: apt-get install chromium chromium-driver"
+)
+def test_a_real_browser_shows_an_output_and_a_heatmap(served):
+    webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium")
+    from selenium.webdriver.common.by import By
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"):
+        options.add_argument(flag)
+    browser = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
+    try:
+        browser.get(served)
+        deadline = time.monotonic() + 60
+        while not browser.find_elements(By.CSS_SELECTOR, "#generate"):
+            assert time.monotonic() < deadline, "the page never showed its Generate button"
+            time.sleep(0.2)
+        browser.find_element(By.CSS_SELECTOR, "#generate").click()
+        while True:
+            outputs = [
+                e.get_attribute("value") for e in browser.find_elements(By.CSS_SELECTOR, "#output-left textarea")
+            ]
+            images = browser.find_elements(By.CSS_SELECTOR, "#attention img")
+            if outputs and outputs[0] and images:
+                break
+            assert time.monotonic() < deadline, "no output and heatmap appeared within 60 s"
+            time.sleep(0.2)
+        assert outputs[0].startswith("[greedy, seed 0]")
+        assert images[0].get_attribute("src")
+    finally:
+        browser.quit()
+
+
+def test_the_command_refuses_a_missing_model_in_one_line(run_cli, capsys, tmp_path):
+    assert run_cli(["demo", f"--model={tmp_path / 'missing.ckpt'}"]) == 2
+    err = capsys.readouterr().err
+    assert "missing.ckpt" in err and "does not exist" in err and "Traceback" not in err
+
+
+def test_the_command_lists_its_options():
+    done = subprocess.run([sys.executable, "-m", "lit_gpt2", "demo", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "--baseline" in done.stdout
