@@ -101,7 +101,11 @@ class Demo:
         strategy = customised(preset, overrides)
         seed = _whole_number("seed", seed, 0, 2**31 - 1)
         samples = generate_samples(chosen.model, chosen.tokenizer, [prompt], strategy, new_tokens, seed)
-        return f"[{strategy.name}, seed {seed}]\n\n{prompt}{samples.texts[0]}"
+        written = len(samples.continuations[0])
+        # Say what the eye cannot see: an early end of text, or a continuation of nothing but line breaks.
+        notes = ", then <|endoftext|>" if written < new_tokens else ""
+        notes += ", all whitespace" if written and not samples.texts[0].strip() else ""
+        return f"[{strategy.name}, seed {seed}: {written} new tokens{notes}]\n\n{prompt}{samples.texts[0]}"
 
     def analyse(self, prompt: str, model_label: str, layer: float, head: str) -> tuple[Image.Image, Image.Image]:
         """The prompt's attention (one head, or the grid of all) and the next-token probabilities."""
@@ -137,7 +141,7 @@ def build_app(demo: Demo) -> gr.Blocks:
             "generate. The sliders start at the preset's values; moving one customises it. Below, the "
             "prompt's attention and the model's next-token probabilities."
         )
-        prompt = gr.Textbox(label="Prompt", value=DEFAULT_PROMPTS[0], lines=4, elem_id="prompt")
+        prompt = gr.Textbox(label="Prompt", value=DEFAULT_PROMPTS[-1], lines=4, elem_id="prompt")
         with gr.Row():
             max_new_tokens = gr.Slider(1, MAX_NEW_TOKENS, value=48, step=1, label="Max new tokens")
             seed = gr.Number(value=0, precision=0, minimum=0, label="Seed")

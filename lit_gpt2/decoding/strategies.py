@@ -111,7 +111,7 @@ def customised(preset: str, overrides: dict) -> DecodingStrategy:
     if unknown:
         raise UserInputError(f"cannot override {sorted(unknown)}: choose from {', '.join(OVERRIDABLE)}")
     changed = {k: v for k, v in given.items() if getattr(base, k) != v}
-    if "do_sample" not in given and any(k in changed for k in SAMPLING_KNOBS):
+    if not base.do_sample and "do_sample" not in given and any(k in changed for k in SAMPLING_KNOBS):
         changed["do_sample"] = True
     if not changed:
         return base

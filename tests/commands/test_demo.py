@@ -2,8 +2,6 @@
 in a real headless browser (Debian's chromium) where one is installed."""
 
 import shutil
-import subprocess
-import sys
 import time
 
 import pytest
@@ -29,14 +27,16 @@ def demo(tiny_export) -> Demo:
 
 def test_generate_continues_the_prompt_and_is_reproducible_by_seed(demo):
     greedy = demo.generate(PROMPT, "fine-tuned: tiny", *GREEDY)
-    assert greedy.startswith("[greedy, seed 0]\n\n" + PROMPT) and len(greedy) > len(PROMPT) + 20
+    header, text = greedy.split("\n\n", 1)
+    assert header == "[greedy, seed 0: 8 new tokens]"
+    assert text.startswith(PROMPT) and len(text) > len(PROMPT) + 8
     sampled = [demo.generate(PROMPT, "fine-tuned: tiny", "top-p-0.9", 1.0, 0, 0.9, 1.0, 8, seed) for seed in (1, 1, 2)]
     assert sampled[0] == sampled[1] != sampled[2]
 
 
 def test_moving_a_slider_customises_the_preset(demo):
     text = demo.generate(PROMPT, "fine-tuned: tiny", "greedy", 1.3, 0, 1.0, 1.0, 8, 0)
-    assert text.startswith("[greedy(temperature=1.3,do_sample=True), seed 0]")
+    assert text.startswith("[greedy(temperature=1.3,do_sample=True), seed 0: ")
 
 
 def test_preset_values_set_the_sliders_to_what_the_preset_generates_with():
@@ -82,7 +82,7 @@ def served(demo):
 def test_the_running_page_answers_through_gradio_client(served):
     client = Client(served, verbose=False)
     text = client.predict(PROMPT, "fine-tuned: tiny", *GREEDY, api_name="/generate_left")
-    assert text.startswith("[greedy, seed 0]")
+    assert text.startswith("[greedy, seed 0: ")
     attention, chart = client.predict(PROMPT, "fine-tuned: tiny", 0, "1", api_name="/analyse")
     assert all(str(path).endswith((".png", ".webp")) for path in (attention, chart))
     with pytest.raises(Exception, match="the prompt is empty"):
@@ -121,7 +121,7 @@ def test_a_real_browser_shows_an_output_and_a_heatmap(served):
                 break
             assert time.monotonic() < deadline, "no output and heatmap appeared within 60 s"
             time.sleep(0.2)
-        assert outputs[0].startswith("[greedy, seed 0]")
+        assert outputs[0].startswith("[greedy, seed 0: ")
         assert images[0].get_attribute("src")
     finally:
         browser.quit()
@@ -133,6 +133,27 @@ def test_the_command_refuses_a_missing_model_in_one_line(run_cli, capsys, tmp_pa
     assert "missing.ckpt" in err and "does not exist" in err and "Traceback" not in err
 
 
-def test_the_command_lists_its_options():
-    done = subprocess.run([sys.executable, "-m", "lit_gpt2", "demo", "--help"], capture_output=True, text=True)
-    assert done.returncode == 0 and "--baseline" in done.stdout
+def test_the_command_lists_its_options(run_cli, capsys):
+    assert run_cli(["demo", "--help"]) == 0
+    assert "--baseline" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("continuation", "text", "header"),
+    [
+        ([198] * 8, "\n" * 8, "[greedy, seed 0: 8 new tokens, all whitespace]"),
+        ([40, 716], "I am", "[greedy, seed 0: 2 new tokens, then <|endoftext|>]"),
+    ],
+)
+def test_the_header_says_what_the_eye_cannot_see(demo, monkeypatch, continuation, text, header):
+    import dataclasses
+
+    import lit_gpt2.commands.demo_app as demo_app
+
+    real = demo_app.generate_samples
+
+    def generate_samples(*args):
+        return dataclasses.replace(real(*args), continuations=[continuation], texts=[text])
+
+    monkeypatch.setattr(demo_app, "generate_samples", generate_samples)
+    assert demo.generate(PROMPT, "fine-tuned: tiny", *GREEDY).split("\n\n")[0] == header
