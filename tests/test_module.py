@@ -87,3 +87,12 @@ def test_compiled_loss_equals_the_eager_loss(tiny_config):
         loss.backward()
         losses.append((loss.item(), module.model.transformer.wte.weight.grad.norm().item()))
     assert losses[1] == pytest.approx(losses[0], rel=1e-5)
+
+
+def test_fused_adamw_under_bf16_mixed_clips_where_lightning_would_refuse(run_cli, tmp_path):
+    """Lightning refuses norm clipping with a fused optimizer under AMP; bf16 has no scaler, so it is sound."""
+    from conftest import tiny_fit_args
+
+    args = tiny_fit_args(tmp_path, "--trainer.precision=bf16-mixed", "--model.fused_adamw=true", epochs=1)
+    assert run_cli(args) == 0
+    assert list((tmp_path / "runs" / "lit-gpt2").glob("version_0/checkpoints/last.ckpt"))

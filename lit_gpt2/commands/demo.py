@@ -1,16 +1,11 @@
 """``lit-gpt2 demo``: a local web page to generate with any strategy and look at attention (Gradio)."""
 
 import importlib.util
-from pathlib import Path
 
 from jsonargparse import ArgumentParser
 
 from lit_gpt2.checkpoints import load_model_and_tokenizer
 from lit_gpt2.errors import UserInputError
-
-
-def _label(role: str, spec: str) -> str:
-    return f"{role}: {Path(spec).name if Path(spec).exists() else spec}"
 
 
 def demo_command(argv: list[str]) -> None:
@@ -27,8 +22,8 @@ def demo_command(argv: list[str]) -> None:
         raise UserInputError("the demo needs gradio, which is not installed: pip install -e '.[demo]'")
     from lit_gpt2.commands.demo_app import Demo, DemoModel, build_app
 
-    models = [DemoModel(_label("fine-tuned", cfg.model), *load_model_and_tokenizer(cfg.model))]
+    models = [DemoModel(f"fine-tuned: {cfg.model}", *load_model_and_tokenizer(cfg.model))]
     if cfg.baseline:
-        models.insert(0, DemoModel(_label("baseline", cfg.baseline), *load_model_and_tokenizer(cfg.baseline)))
+        models.insert(0, DemoModel(f"baseline: {cfg.baseline}", *load_model_and_tokenizer(cfg.baseline)))
     app = build_app(Demo(models))
     app.launch(server_name=cfg.host, server_port=cfg.port, share=cfg.share)

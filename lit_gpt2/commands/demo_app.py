@@ -126,9 +126,7 @@ class Demo:
 
 def preset_values(preset: str) -> tuple[float, int, float, float]:
     """The sliders' values for a preset: what it generates with before any change."""
-    if preset not in PRESETS:
-        raise UserInputError(f"unknown decoding strategy {preset!r}: use one of {', '.join(PRESETS)}")
-    s = PRESETS[preset]
+    s = customised(preset, {})  # the preset itself, or one clear line for an unknown name
     return s.temperature, s.top_k, s.top_p, s.repetition_penalty
 
 
@@ -151,13 +149,12 @@ def build_app(demo: Demo) -> gr.Blocks:
                 with gr.Column():
                     model = gr.Dropdown(labels, value=labels[-1 if side == "left" else 0], label="Model")
                     preset = gr.Dropdown(list(PRESETS), value=default, label="Strategy preset")
+                    temperature, top_k, top_p, penalty = preset_values(default)
                     sliders = [
-                        gr.Slider(0.05, 2.0, value=PRESETS[default].temperature, step=0.05, label="Temperature"),
-                        gr.Slider(0, 200, value=PRESETS[default].top_k, step=1, label="Top-k (0: all)"),
-                        gr.Slider(0.05, 1.0, value=PRESETS[default].top_p, step=0.01, label="Top-p"),
-                        gr.Slider(
-                            0.5, 2.0, value=PRESETS[default].repetition_penalty, step=0.05, label="Repetition penalty"
-                        ),
+                        gr.Slider(0.05, 2.0, value=temperature, step=0.05, label="Temperature"),
+                        gr.Slider(0, 200, value=top_k, step=1, label="Top-k (0: all)"),
+                        gr.Slider(0.05, 1.0, value=top_p, step=0.01, label="Top-p"),
+                        gr.Slider(0.5, 2.0, value=penalty, step=0.05, label="Repetition penalty"),
                     ]
                     output = gr.Textbox(label=f"Output ({side})", lines=8, elem_id=f"output-{side}")
                     preset.change(preset_values, preset, sliders, api_name=False)
