@@ -1,9 +1,11 @@
 """What every runner shares, so the three do the same work: data, order, model, optimizer, schedule."""
 
+import argparse
 import json
 import resource
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import torch
 
@@ -57,6 +59,38 @@ class RunResult:
 
     def to_json(self) -> str:
         return json.dumps({**asdict(self), "final_loss": self.final_loss})
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every benchmark of training speed shares."""
+    parser.add_argument("--size", choices=list(SIZES), default="tiny")
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--warmup", type=int, default=5, help="steps before the clock starts (compile happens here)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--precision", default="32-true", choices=["32-true", "bf16-mixed"])
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--out", default="bench/results")
+
+
+def config_from_args(args: argparse.Namespace) -> BenchConfig:
+    return BenchConfig(
+        size=args.size,
+        steps=args.steps,
+        warmup=args.warmup,
+        batch_size=args.batch_size,
+        precision=args.precision,
+        device=args.device,
+    )
+
+
+def write_report(out: str, stem: str, report: dict, markdown: str) -> None:
+    """``<out>/<stem>.json`` and ``.md``, and the markdown on stdout."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{stem}.json").write_text(json.dumps(report, indent=2))
+    (folder / f"{stem}.md").write_text(markdown)
+    print(markdown)
 
 
 def build(cfg: BenchConfig) -> tuple[GPT2LitModule, MovieScriptsDataModule]:

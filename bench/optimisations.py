@@ -10,13 +10,11 @@ Writes bench/results/optimisations_<size>_<device>.{md,json}.
 """
 
 import argparse
-import json
 import statistics
 import time
 from dataclasses import asdict, replace
-from pathlib import Path
 
-from bench.common import SIZES, BenchConfig, model_flops_utilization
+from bench.common import SIZES, add_run_arguments, config_from_args, model_flops_utilization, write_report
 from bench.train_speed import run_once
 
 # name -> (GPT2LitModule switches, precision override or None); every switch explicit, none left on auto.
@@ -33,24 +31,10 @@ FP32_VARIANT = "transformers loss + fused AdamW + compile, 32-true"
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.optimisations", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", choices=list(SIZES), default="tiny")
-    parser.add_argument("--steps", type=int, default=40)
-    parser.add_argument("--warmup", type=int, default=5, help="steps before the clock starts (compile happens here)")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--precision", default="32-true", choices=["32-true", "bf16-mixed"])
-    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    add_run_arguments(parser)
     parser.add_argument("--skip", action="append", default=[], help="variant to leave out (repeatable)")
-    parser.add_argument("--out", default="bench/results")
     args = parser.parse_args(argv)
-    base = BenchConfig(
-        size=args.size,
-        steps=args.steps,
-        warmup=args.warmup,
-        batch_size=args.batch_size,
-        precision=args.precision,
-        device=args.device,
-    )
+    base = config_from_args(args)
     variants = dict(VARIANTS)
     if args.device == "cuda" and args.precision == "bf16-mixed":
         variants[FP32_VARIANT] = ({"loss_chunk_size": 0, "fused_adamw": True, "compile": True}, "32-true")
@@ -93,12 +77,7 @@ def main(argv: list[str] | None = None) -> None:
         "summary": summary,
         "wall_seconds": time.perf_counter() - started,
     }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = f"optimisations_{base.size}_{base.device}"
-    (out / f"{stem}.json").write_text(json.dumps(report, indent=2))
-    (out / f"{stem}.md").write_text(markdown(report))
-    print(markdown(report))
+    write_report(args.out, f"optimisations_{base.size}_{base.device}", report, markdown(report))
 
 
 def markdown(report: dict) -> str:

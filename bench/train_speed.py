@@ -16,9 +16,8 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict
-from pathlib import Path
 
-from bench.common import SIZES, BenchConfig, model_flops_utilization
+from bench.common import SIZES, BenchConfig, add_run_arguments, config_from_args, model_flops_utilization, write_report
 
 RUNNERS = ("ours", "raw", "hf")
 
@@ -40,23 +39,9 @@ def run_once(runner: str, cfg: BenchConfig) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", choices=list(SIZES), default="tiny")
-    parser.add_argument("--steps", type=int, default=40)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--precision", default="32-true", choices=["32-true", "bf16-mixed"])
-    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--out", default="bench/results")
+    add_run_arguments(parser)
     args = parser.parse_args(argv)
-    cfg = BenchConfig(
-        size=args.size,
-        steps=args.steps,
-        warmup=args.warmup,
-        batch_size=args.batch_size,
-        precision=args.precision,
-        device=args.device,
-    )
+    cfg = config_from_args(args)
     runs: dict[str, list[dict]] = {name: [] for name in RUNNERS}
     started = time.perf_counter()
     for repeat in range(args.repeats):
@@ -92,12 +77,7 @@ def main(argv: list[str] | None = None) -> None:
         "same_final_loss": max(losses) - min(losses) <= (1e-3 if cfg.precision == "32-true" else 1e-2) * min(losses),
         "wall_seconds": time.perf_counter() - started,
     }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = f"train_speed_{cfg.size}_{cfg.device}"
-    (out / f"{stem}.json").write_text(json.dumps(report, indent=2))
-    (out / f"{stem}.md").write_text(markdown(report))
-    print(markdown(report))
+    write_report(args.out, f"train_speed_{cfg.size}_{cfg.device}", report, markdown(report))
 
 
 def markdown(report: dict) -> str:
