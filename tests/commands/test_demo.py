@@ -2,6 +2,9 @@
 in a real headless browser (Debian's chromium) where one is installed."""
 
 import shutil
+import socket
+import subprocess
+import sys
 import time
 
 import pytest
@@ -157,3 +160,28 @@ def test_the_header_says_what_the_eye_cannot_see(demo, monkeypatch, continuation
 
     monkeypatch.setattr(demo_app, "generate_samples", generate_samples)
     assert demo.generate(PROMPT, "fine-tuned: tiny", *GREEDY).split("\n\n")[0] == header
+
+
+def test_the_command_serves_the_page_for_a_model_folder(tiny_export):
+    with socket.socket() as probe:  # a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lit_gpt2", "demo", f"--model={tiny_export}", f"--port={port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+                break
+            except Exception:
+                assert server.poll() is None and time.monotonic() < deadline, "the demo never served its page"
+                time.sleep(0.5)
+        text = client.predict(PROMPT, f"fine-tuned: {tiny_export}", *GREEDY, api_name="/generate_left")
+        assert text.startswith("[greedy, seed 0: 8 new tokens]")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
