@@ -10,8 +10,8 @@ from torch.utils.tensorboard import SummaryWriter
 from lit_gpt2.callbacks.periodic import PeriodicTensorBoardCallback
 from lit_gpt2.callbacks.tensorboard import tensorboard_writer
 from lit_gpt2.decoding.distribution import next_token_distribution
-from lit_gpt2.decoding.evaluate import evaluate_strategy
-from lit_gpt2.decoding.generate import DEFAULT_PROMPTS
+from lit_gpt2.decoding.evaluate import evaluate_samples
+from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, generate_samples
 from lit_gpt2.decoding.strategies import DEFAULT_CALLBACK_STRATEGIES, resolve_strategies
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.plots import next_token_chart
@@ -72,9 +72,10 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
     ) -> None:
         step = trainer.global_step
         for strategy in self.strategies:
-            result = evaluate_strategy(
+            samples = generate_samples(
                 pl_module.model, pl_module.tokenizer, self.prompts, strategy, self.max_new_tokens, self.seed, sharded
             )
+            result = evaluate_samples(pl_module.model, samples)
             if writer is not None:
                 writer.add_text(f"samples/{strategy.name}", result.samples.markdown(), step)
                 for metric, value in result.metrics.items():

@@ -9,8 +9,8 @@ from rich.progress import track
 from lit_gpt2.checkpoints import load_model_and_tokenizer
 from lit_gpt2.commands.prompts import add_prompt_arguments, read_prompts
 from lit_gpt2.decoding.distribution import next_token_distribution
-from lit_gpt2.decoding.evaluate import StrategyResult, evaluate_strategy
-from lit_gpt2.decoding.generate import DEFAULT_PROMPTS
+from lit_gpt2.decoding.evaluate import StrategyResult, evaluate_samples
+from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, generate_samples
 from lit_gpt2.decoding.reading import read_comparison
 from lit_gpt2.decoding.strategies import PRESETS, resolve_strategies
 from lit_gpt2.plots import metric_bars, next_token_chart
@@ -39,7 +39,9 @@ def compare_command(argv: list[str]) -> None:
             continue
         model, tokenizer = load_model_and_tokenizer(spec)
         runs[label] = {
-            s.name: evaluate_strategy(model, tokenizer, prompts, s, cfg.max_new_tokens, cfg.seed)
+            s.name: evaluate_samples(
+                model, generate_samples(model, tokenizer, prompts, s, cfg.max_new_tokens, cfg.seed)
+            )
             for s in track(strategies, description=f"{label}: strategies")
         }
         chart = next_token_chart(next_token_distribution(model, tokenizer, prompts[0]))
