@@ -202,7 +202,7 @@ class GPT2LitModule(L.LightningModule):
     def configure_optimizers(self) -> dict[str, Any]:
         hp = self.hparams
         # Fused by default on GPUs, except under a loss scaler (16-mixed), whose clipping must see unscaled gradients.
-        scaled = getattr(getattr(self.trainer, "precision_plugin", None), "scaler", None) is not None
+        scaled = getattr(self.trainer.precision_plugin, "scaler", None) is not None  # only AMP plugins have one
         fused = hp.fused_adamw if hp.fused_adamw is not None else self.device.type == "cuda" and not scaled
         optimizer = torch.optim.AdamW(
             adamw_param_groups(self.model, hp.weight_decay),

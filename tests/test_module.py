@@ -66,10 +66,13 @@ def test_negative_loss_chunk_size_is_refused(tiny_config):
 def test_fused_adamw_is_switchable_and_off_by_default_on_cpu(tiny_config, fused_adamw, expected):
     from types import SimpleNamespace
 
+    from lightning.pytorch.plugins.precision import Precision
+
     from lit_gpt2.module import GPT2LitModule
 
     module = GPT2LitModule(config=tiny_config, fused_adamw=fused_adamw)
-    module._trainer = SimpleNamespace(estimated_stepping_batches=5)  # all configure_optimizers asks of it
+    # All configure_optimizers asks of the trainer: the plan's length and the precision plugin (no scaler).
+    module._trainer = SimpleNamespace(estimated_stepping_batches=5, precision_plugin=Precision())
     optimizer = module.configure_optimizers()["optimizer"]
     assert optimizer.defaults["fused"] is expected
 
