@@ -5,6 +5,7 @@ a GPU machine with ``python -m pytest tests/test_gpu.py``."""
 import importlib.util
 import math
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 import torch
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from transformers import GPT2LMHeadModel
 
 from conftest import REPO, TINY_CONFIG, tiny_fit_args
 from lit_gpt2.modeling.loss import chunked_lm_loss
@@ -42,21 +44,37 @@ STRATEGY_CONFIGS = [
 ]
 
 
-def _gpu_fit(tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess, EventAccumulator | None]:
+def _gpu_fit_args(tmp_path: Path, *extra: str) -> list[str]:
     callbacks = tmp_path / "callbacks.yaml"
     callbacks.write_text(yaml.safe_dump(CALLBACKS))
     args = [a for a in tiny_fit_args(tmp_path, epochs=1) if a != "--trainer.accelerator=cpu"]
-    args += [f"--config={callbacks}", "--trainer.accelerator=gpu", "--trainer.devices=1", *extra]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "tests"), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run(
-        [sys.executable, "-m", "lit_gpt2", *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=400
-    )
+    return [*args, f"--config={callbacks}", "--trainer.accelerator=gpu", "--trainer.devices=1", *extra]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    path = os.pathsep.join([str(REPO / "tests"), os.environ.get("PYTHONPATH", "")])
+    return {**os.environ, "PYTHONPATH": path, **extra}
+
+
+def _events(tmp_path: Path) -> EventAccumulator | None:
     runs = list((tmp_path / "runs" / "lit-gpt2").glob("version_*"))
-    if done.returncode != 0 or not runs:
-        return done, None
+    if len(runs) != 1:
+        return None
     events = EventAccumulator(str(runs[0]), size_guidance={"tensors": 0, "images": 0, "scalars": 0})
     events.Reload()
-    return done, events
+    return events
+
+
+def _gpu_fit(tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess, EventAccumulator | None]:
+    done = subprocess.run(
+        [sys.executable, "-m", "lit_gpt2", *_gpu_fit_args(tmp_path, *extra)],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=REPO,
+        timeout=400,
+    )
+    return done, _events(tmp_path) if done.returncode == 0 else None
 
 
 def _before_training(events: EventAccumulator) -> tuple[bytes, dict[str, float]]:
@@ -88,6 +106,73 @@ def test_strategy_config_runs_the_callbacks_on_whole_weights(config, tmp_path, s
     assert attention == pytest.approx(reference_attention, rel=1e-4, abs=1e-6, nan_ok=True)
     assert [i.step for i in events.Images("attention/grid")] == [0, 4]
     assert math.isfinite(events.Scalars("val/ppl")[-1].value)
+
+
+def _over_gloo(strategy: str, **init_args: object) -> list[str]:
+    """The strategy spelt out as a class, so its process group backend can be set."""
+    args = [f"--trainer.strategy=lightning.pytorch.strategies.{strategy}"]
+    return args + [
+        f"--trainer.strategy.{name}={value}" for name, value in {**init_args, "process_group_backend": "gloo"}.items()
+    ]
+
+
+TWO_RANK_CONFIGS = [
+    pytest.param("fsdp.yaml", ["--trainer.strategy.init_args.process_group_backend=gloo"], id="fsdp"),
+    pytest.param(
+        "deepspeed.yaml", _over_gloo("DeepSpeedStrategy", stage=2), id="deepspeed-stage2", marks=NEEDS_DEEPSPEED
+    ),
+    pytest.param(
+        "deepspeed-stage3.yaml", _over_gloo("DeepSpeedStrategy", stage=3), id="deepspeed-stage3", marks=NEEDS_DEEPSPEED
+    ),
+]
+
+
+@pytest.mark.parametrize(("config", "gloo"), TWO_RANK_CONFIGS)
+def test_sharded_strategy_between_two_ranks_sharing_one_gpu(config, gloo, tmp_path, single_gpu_before_training):
+    """Two one-rank "nodes" started by scripts/torchrun/fit.sh share this GPU, so FULL_SHARD and ZeRO
+    really split the weights (FSDP's root unit with the embeddings included) in two; the side passes must
+    still see whole weights. NCCL refuses two ranks on one GPU, so the ranks talk over gloo, which
+    carries CUDA tensors too."""
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = str(free.getsockname()[1])
+    args = _gpu_fit_args(
+        tmp_path,
+        f"--config={REPO / 'configs' / config}",
+        *gloo,
+        "--trainer.devices=1",
+        "--trainer.num_nodes=2",
+        "--trainer.precision=32-true",
+    )
+    assert args[0] == "fit"  # the script adds it
+    nodes = [
+        subprocess.Popen(
+            ["bash", str(REPO / "scripts" / "torchrun" / "fit.sh"), *args[1:]],
+            env=_env(NNODES="2", NODE_RANK=str(rank), GPUS_PER_NODE="1", HEAD_PORT=port),
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for rank in (0, 1)
+    ]
+    outputs = [node.communicate(timeout=400)[0] for node in nodes]
+    assert [node.returncode for node in nodes] == [0, 0], outputs[0][-3000:] + outputs[1][-3000:]
+    assert "MEMBER: 1/2" in outputs[0] and "MEMBER: 2/2" in outputs[1]  # Lightning's rank banner
+
+    events = _events(tmp_path)  # rank 0 alone writes: one run folder, one event file
+    assert events is not None
+    samples, attention = _before_training(events)
+    reference_samples, reference_attention = single_gpu_before_training
+    assert samples == reference_samples
+    assert attention == pytest.approx(reference_attention, rel=1e-4, abs=1e-6, nan_ok=True)
+    assert [i.step for i in events.Images("attention/grid")] == [0, 4]
+    assert len(events.Scalars("val/ppl")) == 1 and math.isfinite(events.Scalars("val/ppl")[0].value)
+    # The checkpoint holds whole weights, gathered from both ranks' shards: the export loads as one model.
+    (exported,) = (tmp_path / "runs" / "lit-gpt2").glob("version_*/export")
+    model = GPT2LMHeadModel.from_pretrained(exported)
+    assert model.transformer.wte.weight.shape == (50257, TINY_CONFIG["n_embd"])
+    assert all(torch.isfinite(parameter).all() for parameter in model.parameters())
 
 
 @pytest.mark.parametrize("config", [None, "fsdp.yaml"], ids=["single-gpu", "fsdp"])
