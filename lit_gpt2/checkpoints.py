@@ -3,6 +3,7 @@
 import pickle
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
@@ -34,6 +35,12 @@ def verify_checkpoint(ckpt_path: str | Path) -> Path:
             "lit-gpt2 checkpoint; use another one, e.g. the run's last.ckpt"
         )
     return path
+
+
+def find_last_checkpoint(folders: Iterable[Path]) -> Path | None:
+    """The most recently written ``last.ckpt`` among these checkpoint folders, as Lightning would pick."""
+    found = [folder / "last.ckpt" for folder in folders if (folder / "last.ckpt").exists()]
+    return max(found, key=lambda path: path.stat().st_mtime, default=None)
 
 
 def is_deepspeed_checkpoint(path: Path) -> bool:

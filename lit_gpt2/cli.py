@@ -1,15 +1,17 @@
 """The ``lit-gpt2`` command: LightningCLI's fit/validate/test/predict plus the project's own commands."""
 
 import sys
+from pathlib import Path
 
 import torch
+from jsonargparse import Namespace
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, RichProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from lit_gpt2.callbacks.architecture_summary import ArchitectureSummaryCallback
 from lit_gpt2.callbacks.export import HFExportCallback
 from lit_gpt2.callbacks.throughput import TokenThroughputMonitor
-from lit_gpt2.checkpoints import verify_checkpoint
+from lit_gpt2.checkpoints import find_last_checkpoint, verify_checkpoint
 from lit_gpt2.commands import COMMANDS
 from lit_gpt2.data.datamodule import MovieScriptsDataModule
 from lit_gpt2.errors import UserInputError
@@ -53,9 +55,11 @@ class LitGPT2CLI(LightningCLI):
         )
 
     def before_instantiate_classes(self) -> None:
-        trainer = self.config[self.subcommand].trainer if self.subcommand else self.config.trainer
-        if trainer.precision is None:
-            trainer.precision = default_precision(trainer.accelerator)
+        config = self.config[self.subcommand] if self.subcommand else self.config
+        if config.trainer.precision is None:
+            config.trainer.precision = default_precision(config.trainer.accelerator)
+        if config.get("ckpt_path") == "last":
+            resolve_last_checkpoint(config, resume_run=self.subcommand == "fit")
 
     def before_fit(self) -> None:
         self._verify_ckpt_path()
@@ -86,6 +90,38 @@ def default_precision(accelerator: object) -> str:
     curve; see ``python -m bench``), else full precision. An explicit ``trainer.precision`` wins."""
     on_gpu = accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
     return "bf16-mixed" if on_gpu and torch.cuda.is_bf16_supported() else "32-true"
+
+
+def resolve_last_checkpoint(config: Namespace, resume_run: bool) -> None:
+    """Turn ``ckpt_path="last"`` into the newest ``last.ckpt`` of earlier runs; ``fit`` then continues in
+    that run's folder and TensorBoard run.
+
+    Lightning alone looks for "last" in the new run's own, still empty, checkpoint folder, warns and
+    trains from scratch in a new folder.
+    """
+    logger_args = config.trainer.logger.get("init_args") if isinstance(config.trainer.logger, Namespace) else None
+    versions: dict[Path, str] = {}  # checkpoint folder -> the logger version that writes there
+    if config.checkpoint.dirpath:
+        folders = [Path(config.checkpoint.dirpath)]
+    elif logger_args is not None and logger_args.get("save_dir"):
+        root = Path(logger_args.save_dir) / (logger_args.get("name") or "")
+        version = logger_args.get("version")
+        if version is None:
+            versions = {run / "checkpoints": run.name for run in root.glob("version_*")}
+            folders = [root / "version_*" / "checkpoints", *versions]  # the pattern, for the message
+        else:
+            folders = [root / (version if isinstance(version, str) else f"version_{version}") / "checkpoints"]
+    else:
+        folders = [Path(config.trainer.default_root_dir or ".") / "checkpoints"]
+    last = find_last_checkpoint(folders)
+    if last is None:
+        raise UserInputError(
+            f"--ckpt_path=last found no last.ckpt in {folders[0]}: train once without --ckpt_path, "
+            "or pass the path of a checkpoint"
+        )
+    config.ckpt_path = str(last)
+    if resume_run and last.parent in versions:
+        logger_args.version = versions[last.parent]
 
 
 USAGE_EXTRA = """

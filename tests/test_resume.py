@@ -1,5 +1,8 @@
 """Resuming continues exactly: same data order, dropout, LR schedule, weights and logged perplexity."""
 
+import re
+
+import pytest
 import torch
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -7,8 +10,9 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from conftest import tiny_fit_args
 
 
-def _final(run_dir):
-    (version,) = sorted((run_dir / "runs" / "lit-gpt2").iterdir())[-1:]
+def _final(run_dir, version=None):
+    runs = run_dir / "runs" / "lit-gpt2"
+    version = runs / version if version else sorted(runs.iterdir())[-1]
     state = torch.load(version / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     events = EventAccumulator(str(version))
     events.Reload()
@@ -24,13 +28,36 @@ def test_two_epochs_equal_one_epoch_then_resume(run_cli, tmp_path):
     cut.mkdir()
     stop.write_text(yaml.safe_dump({"trainer": {"callbacks": [{"class_path": "conftest.StopAfterEpochs"}]}}))
     assert run_cli(tiny_fit_args(cut, f"--config={stop}", epochs=2)) == 0
-    first = next((cut / "runs" / "lit-gpt2").iterdir())
-    assert run_cli(tiny_fit_args(cut, f"--ckpt_path={first / 'checkpoints' / 'last.ckpt'}", epochs=2)) == 0
+    assert run_cli(tiny_fit_args(cut, "--ckpt_path=last", epochs=2)) == 0
+    assert [run.name for run in (cut / "runs" / "lit-gpt2").iterdir()] == ["version_0"]  # the same run continued
 
     expected, resumed = _final(straight), _final(cut)
     assert expected[0]["epoch"] == resumed[0]["epoch"] == 1
     assert expected[0]["global_step"] == resumed[0]["global_step"] == 8
     for name, tensor in expected[0]["state_dict"].items():
         assert torch.equal(tensor, resumed[0]["state_dict"][name]), name
-    assert expected[1][-1] == resumed[1][-1]  # the resumed run's val/ppl of epoch 2
-    assert expected[2][-4:] == resumed[2][-4:]  # and the train losses of its steps
+    # One TensorBoard run holds both halves, equal to the straight run's curves.
+    assert len(expected[1]) == 2 and expected[1] == resumed[1]  # val/ppl of epochs 1 and 2
+    assert len(expected[2]) == 8 and expected[2] == resumed[2]  # train/loss of every step
+
+
+def test_last_picks_the_newest_run_with_a_checkpoint_and_validate_reads_it(run_cli, tmp_path, capsys):
+    assert run_cli(tiny_fit_args(tmp_path, epochs=1)) == 0
+    runs = tmp_path / "runs" / "lit-gpt2"
+    (runs / "version_1").mkdir()  # a later run that died before its first checkpoint
+    capsys.readouterr()
+    args = [a for a in tiny_fit_args(tmp_path) if a != "fit"]
+    assert run_cli(["validate", *args, "--ckpt_path=last"]) == 0
+
+    # The trained weights were validated (the same val/ppl as at the end of fit), from version_0's last.ckpt.
+    printed = float(re.search(r"val/ppl\s*│\s*([\d.]+)", capsys.readouterr().out).group(1))
+    assert printed == pytest.approx(_final(tmp_path, version="version_0")[1][-1], rel=1e-5)
+    (saved,) = runs.glob("version_2/config.yaml")
+    assert yaml.safe_load(saved.read_text())["ckpt_path"] == str(runs / "version_0" / "checkpoints" / "last.ckpt")
+
+
+def test_last_without_an_earlier_run_is_refused_in_one_line(run_cli, tmp_path, capsys):
+    assert run_cli(tiny_fit_args(tmp_path, "--ckpt_path=last")) == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith("lit-gpt2: error: --ckpt_path=last found no last.ckpt in ")
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").rglob("*.ckpt"))
