@@ -97,7 +97,11 @@ def test_slurm_requeue_signal_saves_a_checkpoint_requeues_and_the_next_job_resum
         "SLURM_LOCALID": "0",
         "SLURM_NODEID": "0",
     }
-    plugin = ["--trainer.plugins=lightning.pytorch.plugins.environments.SLURMEnvironment"]
+    # As scripts/slurm/fit.sbatch: the run is named after the job, which keeps its id when requeued.
+    plugin = [
+        "--trainer.plugins=lightning.pytorch.plugins.environments.SLURMEnvironment",
+        "--trainer.logger.init_args.version=4242",
+    ]
     process = _start_fit(tmp_path, *plugin, "--trainer.plugins.auto_requeue=true", env=slurm)
     _wait_for(lambda: any((tmp_path / "runs").rglob("events.out.tfevents.*")), process)
     time.sleep(1.0)
@@ -116,3 +120,5 @@ def test_slurm_requeue_signal_saves_a_checkpoint_requeues_and_the_next_job_resum
     with caplog.at_level("INFO"):
         assert run_cli(tiny_fit_args(tmp_path, *plugin, epochs=state["epoch"] + 2)) == 0
     assert f"Restoring states from the checkpoint path at {hpc}" in caplog.text
+    (run,) = (tmp_path / "runs" / "lit-gpt2").iterdir()  # the same run folder and TensorBoard run
+    assert run.name == "version_4242" and len(list(run.glob("events.out.tfevents.*"))) == 2
