@@ -3,6 +3,8 @@
 #
 #   NNODES=2 NODE_RANK=0 HEAD_ADDR=10.0.0.1 bash scripts/torchrun/fit.sh --config configs/gpt2-finetune.yaml ...
 #
+# After an interruption, run it again with --ckpt_path=last added: it continues the newest run.
+#
 # Lightning detects torchrun (TorchElasticEnvironment) and takes ranks and world size from it;
 # --trainer.num_nodes and --trainer.devices must match --nnodes and --nproc-per-node.
 set -euo pipefail
