@@ -14,7 +14,9 @@ from lit_gpt2.decoding.distribution import NextTokenDistribution
 
 def next_token_chart(dist: NextTokenDistribution) -> Figure:
     """Probability of the most likely next tokens at each temperature, with the top-k and top-p cut-offs."""
-    fig, ax = plt.subplots(figsize=(10, 4.5), layout="constrained")
+    # Fixed margins instead of "constrained": solving the layout for the rotated labels took half the time.
+    fig = plt.figure(figsize=(10, 4.5))
+    ax = fig.add_axes((0.07, 0.23, 0.91, 0.7))
     ranks = range(1, len(dist.tokens) + 1)
     for temperature, probs in dist.probabilities.items():
         kept = dist.nucleus_size[temperature]
