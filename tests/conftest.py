@@ -29,8 +29,10 @@ def tiny_config() -> dict:
 
 @pytest.fixture
 def tiny_module(tiny_config):
+    """Seeded: the same weights whatever ran before, so no test passes or fails by the draw."""
     from lit_gpt2.module import GPT2LitModule
 
+    torch.manual_seed(0)
     return GPT2LitModule(config=tiny_config, warmup_steps=2)
 
 
@@ -70,10 +72,15 @@ def run_cli():
 
 @pytest.fixture(scope="session")
 def tiny_export(tmp_path_factory) -> Path:
-    """A tiny random-init model exported in Hugging Face format, for commands that load a model."""
+    """A tiny random-init model exported in Hugging Face format, for commands that load a model.
+
+    Seeded, so its weights do not depend on which tests ran before it.
+    """
     from lit_gpt2.module import GPT2LitModule
 
-    return GPT2LitModule(config=TINY_CONFIG).export(tmp_path_factory.mktemp("tiny-export"))
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        return GPT2LitModule(config=TINY_CONFIG).export(tmp_path_factory.mktemp("tiny-export"))
 
 
 class StopAfterEpochs(L.Callback):

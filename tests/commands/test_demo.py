@@ -1,6 +1,7 @@
 """``lit-gpt2 demo``: the page's handlers directly, the running page through gradio_client, and the page
 in a real headless browser (Debian's chromium) where one is installed."""
 
+import re
 import shutil
 import socket
 import subprocess
@@ -31,8 +32,9 @@ def demo(tiny_export) -> Demo:
 def test_generate_continues_the_prompt_and_is_reproducible_by_seed(demo):
     greedy = demo.generate(PROMPT, "fine-tuned: tiny", *GREEDY)
     header, text = greedy.split("\n\n", 1)
-    assert header == "[greedy, seed 0: 8 new tokens]"
-    assert text.startswith(PROMPT) and len(text) > len(PROMPT) + 8
+    # A random tiny model may repeat a newline: the header then says so (any weights must pass).
+    assert re.fullmatch(r"\[greedy, seed 0: 8 new tokens(, all whitespace)?\]", header), header
+    assert text.startswith(PROMPT) and len(text) > len(PROMPT)
     sampled = [demo.generate(PROMPT, "fine-tuned: tiny", "top-p-0.9", 1.0, 0, 0.9, 1.0, 8, seed) for seed in (1, 1, 2)]
     assert sampled[0] == sampled[1] != sampled[2]
 
