@@ -6,6 +6,7 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
+import torch
 from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
 
 from lit_gpt2.errors import UserInputError
@@ -41,6 +42,23 @@ def find_last_checkpoint(folders: Iterable[Path]) -> Path | None:
     """The most recently written ``last.ckpt`` among these checkpoint folders, as Lightning would pick."""
     found = [folder / "last.ckpt" for folder in folders if (folder / "last.ckpt").exists()]
     return max(found, key=lambda path: path.stat().st_mtime, default=None)
+
+
+def best_checkpoint_recorded_in(last: Path) -> Path | None:
+    """The best checkpoint that the run's ModelCheckpoint recorded in its ``last.ckpt``, if it still exists.
+
+    Memory-mapped, so a multi-gigabyte optimizer state is not read to find one path.
+    """
+    if is_deepspeed_checkpoint(last):
+        return None  # its Lightning state lies inside DeepSpeed's own files
+    state = torch.load(verify_checkpoint(last), map_location="cpu", weights_only=True, mmap=True)
+    for name, callback_state in state.get("callbacks", {}).items():
+        best = callback_state.get("best_model_path") if name.startswith("ModelCheckpoint") else None
+        # Recorded as the run saw it (perhaps relative to another folder); beside last.ckpt if moved.
+        for candidate in (Path(best), last.parent / Path(best).name) if best else ():
+            if candidate.exists():
+                return candidate
+    return None
 
 
 def is_deepspeed_checkpoint(path: Path) -> bool:

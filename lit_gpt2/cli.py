@@ -11,7 +11,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lit_gpt2.callbacks.architecture_summary import ArchitectureSummaryCallback
 from lit_gpt2.callbacks.export import HFExportCallback
 from lit_gpt2.callbacks.throughput import TokenThroughputMonitor
-from lit_gpt2.checkpoints import find_last_checkpoint, verify_checkpoint
+from lit_gpt2.checkpoints import best_checkpoint_recorded_in, find_last_checkpoint, verify_checkpoint
 from lit_gpt2.commands import COMMANDS
 from lit_gpt2.data.datamodule import MovieScriptsDataModule
 from lit_gpt2.errors import UserInputError
@@ -58,8 +58,8 @@ class LitGPT2CLI(LightningCLI):
         config = self.config[self.subcommand] if self.subcommand else self.config
         if config.trainer.precision is None:
             config.trainer.precision = default_precision(config.trainer.accelerator)
-        if config.get("ckpt_path") == "last":
-            resolve_last_checkpoint(config, resume_run=self.subcommand == "fit")
+        if config.get("ckpt_path") in ("last", "best"):
+            resolve_named_checkpoint(config, resume_run=self.subcommand == "fit")
 
     def before_fit(self) -> None:
         self._verify_ckpt_path()
@@ -92,13 +92,15 @@ def default_precision(accelerator: object) -> str:
     return "bf16-mixed" if on_gpu and torch.cuda.is_bf16_supported() else "32-true"
 
 
-def resolve_last_checkpoint(config: Namespace, resume_run: bool) -> None:
-    """Turn ``ckpt_path="last"`` into the newest ``last.ckpt`` of earlier runs; ``fit`` then continues in
-    that run's folder and TensorBoard run.
+def resolve_named_checkpoint(config: Namespace, resume_run: bool) -> None:
+    """Turn ``ckpt_path="last"`` into the newest ``last.ckpt`` of earlier runs, and ``"best"`` into the
+    best checkpoint that run recorded; ``fit --ckpt_path=last`` then continues in that run's folder and
+    TensorBoard run.
 
     Lightning alone looks for "last" in the new run's own, still empty, checkpoint folder, warns and
-    trains from scratch in a new folder.
+    trains from scratch in a new folder; and it knows "best" only within the process that trained.
     """
+    name = config.ckpt_path
     logger_args = config.trainer.logger.get("init_args") if isinstance(config.trainer.logger, Namespace) else None
     versions: dict[Path, str] = {}  # checkpoint folder -> the logger version that writes there
     if config.checkpoint.dirpath:
@@ -116,9 +118,17 @@ def resolve_last_checkpoint(config: Namespace, resume_run: bool) -> None:
     last = find_last_checkpoint(folders)
     if last is None:
         raise UserInputError(
-            f"--ckpt_path=last found no last.ckpt in {folders[0]}: train once without --ckpt_path, "
+            f"--ckpt_path={name} found no last.ckpt in {folders[0]}: train once without --ckpt_path, "
             "or pass the path of a checkpoint"
         )
+    if name == "best":
+        best = best_checkpoint_recorded_in(last)
+        if best is None:
+            raise UserInputError(
+                f"--ckpt_path=best: {last} records no best checkpoint that still exists; pass the path of a checkpoint"
+            )
+        config.ckpt_path = str(best)
+        return
     config.ckpt_path = str(last)
     if resume_run and last.parent in versions:
         logger_args.version = versions[last.parent]

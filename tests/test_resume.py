@@ -61,3 +61,23 @@ def test_last_without_an_earlier_run_is_refused_in_one_line(run_cli, tmp_path, c
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert error.startswith("lit-gpt2: error: --ckpt_path=last found no last.ckpt in ")
     assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").rglob("*.ckpt"))
+
+
+def test_best_is_the_best_checkpoint_the_newest_run_recorded(run_cli, tmp_path, capsys):
+    # mode=max makes the worse first epoch the "best", so best and last differ.
+    assert run_cli(tiny_fit_args(tmp_path, "--checkpoint.mode=max", epochs=2)) == 0
+    ppl = _final(tmp_path)[1]
+    assert ppl[0] != ppl[1]
+    capsys.readouterr()
+    args = [a for a in tiny_fit_args(tmp_path) if a != "fit"]
+    assert run_cli(["validate", *args, "--ckpt_path=best"]) == 0
+    printed = float(re.search(r"val/ppl\s*│\s*([\d.]+)", capsys.readouterr().out).group(1))
+    assert printed == pytest.approx(ppl[0], rel=1e-5)
+
+
+def test_best_without_a_recorded_best_is_refused_in_one_line(run_cli, tmp_path, capsys):
+    assert run_cli(tiny_fit_args(tmp_path, "--checkpoint.save_top_k=0", epochs=1)) == 0
+    args = [a for a in tiny_fit_args(tmp_path) if a != "fit"]
+    assert run_cli(["validate", *args, "--ckpt_path=best"]) == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith("lit-gpt2: error: --ckpt_path=best: ") and "records no best checkpoint" in error
