@@ -104,21 +104,21 @@ def resolve_named_checkpoint(config: Namespace, resume_run: bool) -> None:
     logger_args = config.trainer.logger.get("init_args") if isinstance(config.trainer.logger, Namespace) else None
     versions: dict[Path, str] = {}  # checkpoint folder -> the logger version that writes there
     if config.checkpoint.dirpath:
-        folders = [Path(config.checkpoint.dirpath)]
+        where = Path(config.checkpoint.dirpath)
     elif logger_args is not None and logger_args.get("save_dir"):
         root = Path(logger_args.save_dir) / (logger_args.get("name") or "")
         version = logger_args.get("version")
         if version is None:
             versions = {run / "checkpoints": run.name for run in root.glob("version_*")}
-            folders = [root / "version_*" / "checkpoints", *versions]  # the pattern, for the message
+            where = root / "version_*" / "checkpoints"
         else:
-            folders = [root / (version if isinstance(version, str) else f"version_{version}") / "checkpoints"]
+            where = root / (version if isinstance(version, str) else f"version_{version}") / "checkpoints"
     else:
-        folders = [Path(config.trainer.default_root_dir or ".") / "checkpoints"]
-    last = find_last_checkpoint(folders)
+        where = Path(config.trainer.default_root_dir or ".") / "checkpoints"
+    last = find_last_checkpoint(list(versions) or [where])
     if last is None:
         raise UserInputError(
-            f"--ckpt_path={name} found no last.ckpt in {folders[0]}: train once without --ckpt_path, "
+            f"--ckpt_path={name} found no last.ckpt in {where}: train once without --ckpt_path, "
             "or pass the path of a checkpoint"
         )
     if name == "best":

@@ -1,6 +1,7 @@
 """Shared fixtures: a tiny GPT-2 architecture, offline settings, and a way to run the CLI in-process."""
 
 import os
+import re
 import tempfile
 
 # Before any Hugging Face import: never touch the network, and keep caches out of the user's home.
@@ -54,6 +55,11 @@ def tiny_fit_args(root: Path, *extra: str, epochs: int = 2) -> list[str]:
         f"--trainer.default_root_dir={root}",
         *extra,
     ]
+
+
+def printed_val_ppl(output: str) -> float:
+    """``val/ppl`` from the metrics table that validate prints."""
+    return float(re.search(r"val/ppl\s*│\s*([\d.]+)", output).group(1))
 
 
 @pytest.fixture

@@ -1,14 +1,13 @@
 """Two CPU processes (DDP over gloo) through the real command: callbacks log once, perplexity is exact."""
 
 import os
-import re
 import subprocess
 import sys
 
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import REPO, tiny_fit_args
+from conftest import REPO, printed_val_ppl, tiny_fit_args
 
 CALLBACKS = {
     "trainer": {
@@ -26,10 +25,6 @@ def _lit_gpt2(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "lit_gpt2", *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=300
     )
-
-
-def _val_ppl(output: str) -> float:
-    return float(re.search(r"val/ppl\s*│\s*([\d.]+)", output).group(1))
 
 
 def test_ddp_on_two_cpu_processes_logs_once_and_matches_single_process_perplexity(tmp_path):
@@ -53,4 +48,4 @@ def test_ddp_on_two_cpu_processes_logs_once_and_matches_single_process_perplexit
     two = _lit_gpt2("validate", *args, *ddp, f"--ckpt_path={checkpoint}")
     one = _lit_gpt2("validate", *args, f"--ckpt_path={checkpoint}")
     assert two.returncode == 0 and one.returncode == 0, (two.stderr[-2000:], one.stderr[-2000:])
-    assert abs(_val_ppl(two.stdout) - _val_ppl(one.stdout)) <= 1e-4 * _val_ppl(one.stdout)
+    assert abs(printed_val_ppl(two.stdout) - printed_val_ppl(one.stdout)) <= 1e-4 * printed_val_ppl(one.stdout)

@@ -1,13 +1,12 @@
-"""Resuming continues exactly: same data order, dropout, LR schedule, weights and logged perplexity."""
-
-import re
+"""Resuming continues exactly (same data order, dropout, LR schedule, weights and logged perplexity), and
+``--ckpt_path`` names ``last`` and ``best`` find the checkpoints of earlier runs."""
 
 import pytest
 import torch
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import tiny_fit_args
+from conftest import printed_val_ppl, tiny_fit_args
 
 
 def _final(run_dir, version=None):
@@ -50,7 +49,7 @@ def test_last_picks_the_newest_run_with_a_checkpoint_and_validate_reads_it(run_c
     assert run_cli(["validate", *args, "--ckpt_path=last"]) == 0
 
     # The trained weights were validated (the same val/ppl as at the end of fit), from version_0's last.ckpt.
-    printed = float(re.search(r"val/ppl\s*│\s*([\d.]+)", capsys.readouterr().out).group(1))
+    printed = printed_val_ppl(capsys.readouterr().out)
     assert printed == pytest.approx(_final(tmp_path, version="version_0")[1][-1], rel=1e-5)
     (saved,) = runs.glob("version_2/config.yaml")
     assert yaml.safe_load(saved.read_text())["ckpt_path"] == str(runs / "version_0" / "checkpoints" / "last.ckpt")
@@ -71,7 +70,7 @@ def test_best_is_the_best_checkpoint_the_newest_run_recorded(run_cli, tmp_path, 
     capsys.readouterr()
     args = [a for a in tiny_fit_args(tmp_path) if a != "fit"]
     assert run_cli(["validate", *args, "--ckpt_path=best"]) == 0
-    printed = float(re.search(r"val/ppl\s*│\s*([\d.]+)", capsys.readouterr().out).group(1))
+    printed = printed_val_ppl(capsys.readouterr().out)
     assert printed == pytest.approx(ppl[0], rel=1e-5)
 
 
