@@ -40,6 +40,25 @@ def test_two_epochs_equal_one_epoch_then_resume(run_cli, tmp_path):
     assert len(expected[2]) == 8 and expected[2] == resumed[2]  # train/loss of every step
 
 
+def test_a_resumed_run_with_the_watching_callbacks_logs_every_step_once(run_cli, tmp_path):
+    callbacks = [
+        {"class_path": "conftest.StopAfterEpochs"},
+        {"class_path": "lit_gpt2.callbacks.SampleGenerationCallback", "init_args": {"max_new_tokens": 4}},
+        {"class_path": "lit_gpt2.callbacks.AttentionHeatmapCallback"},
+    ]
+    config = tmp_path / "callbacks.yaml"
+    config.write_text(yaml.safe_dump({"trainer": {"callbacks": callbacks}}))
+    assert run_cli(tiny_fit_args(tmp_path, f"--config={config}", epochs=2)) == 0
+    config.write_text(yaml.safe_dump({"trainer": {"callbacks": callbacks[1:]}}))
+    assert run_cli(tiny_fit_args(tmp_path, f"--config={config}", "--ckpt_path=last", epochs=2)) == 0
+
+    (run,) = (tmp_path / "runs" / "lit-gpt2").iterdir()
+    events = EventAccumulator(str(run), size_guidance={"images": 0})
+    events.Reload()
+    assert [s.step for s in events.Scalars("gen/greedy/distinct_2")] == [0, 4, 8]
+    assert [i.step for i in events.Images("attention/grid")] == [0, 4, 8]
+
+
 def test_last_picks_the_newest_run_with_a_checkpoint_and_validate_reads_it(run_cli, tmp_path, capsys):
     assert run_cli(tiny_fit_args(tmp_path, epochs=1)) == 0
     runs = tmp_path / "runs" / "lit-gpt2"

@@ -1,5 +1,5 @@
-"""The schedule the watching callbacks share: once before training (step 0), then every N epochs,
-drawn on rank 0, with every rank joining when the model is sharded, and the cost logged."""
+"""The schedule the watching callbacks share: once before training (step 0; not again on resume), then
+every N epochs, drawn on rank 0, with every rank joining when the model is sharded, and the cost logged."""
 
 import time
 
@@ -30,7 +30,8 @@ class PeriodicTensorBoardCallback(L.Callback):
         raise NotImplementedError
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._round(trainer, pl_module)
+        if trainer.global_step == 0:  # a resumed run logged this step's round before it stopped
+            self._round(trainer, pl_module)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if (trainer.current_epoch + 1) % self.every_n_epochs == 0:
