@@ -1,6 +1,7 @@
 """The ``lit-gpt2`` command: LightningCLI's fit/validate/test/predict plus the project's own commands."""
 
 import sys
+import warnings
 from pathlib import Path
 
 import torch
@@ -132,6 +133,8 @@ def resolve_named_checkpoint(config: Namespace, resume_run: bool) -> None:
     config.ckpt_path = str(last)
     if resume_run and last.parent in versions:
         logger_args.version = versions[last.parent]
+        # Writing into that run's checkpoint folder is the point; Lightning would warn that it is not empty.
+        warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
 
 
 USAGE_EXTRA = """
