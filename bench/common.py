@@ -3,6 +3,7 @@
 import argparse
 import json
 import resource
+import statistics
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -127,6 +128,18 @@ def training_flops_per_token(cfg: BenchConfig) -> int:
 
     model = meta_gpt2(GPT2Config(**cfg.model_config()))
     return 3 * forward_flops_per_token(model, cfg.block_size)
+
+
+def summarise_runs(cfg: BenchConfig, results: list[dict]) -> dict:
+    """One runner's or variant's repeats: median tokens/s (with each run's), its MFU, peak RSS and loss."""
+    tokens_per_second = statistics.median(r["tokens_per_second"] for r in results)
+    return {
+        "tokens_per_second": tokens_per_second,
+        "runs": [r["tokens_per_second"] for r in results],
+        "mfu": model_flops_utilization(cfg, tokens_per_second),
+        "peak_rss_mib": max(r["peak_rss_mib"] for r in results),
+        "final_loss": results[0]["final_loss"],
+    }
 
 
 def model_flops_utilization(cfg: BenchConfig, tokens_per_second: float) -> float | None:

@@ -10,11 +10,10 @@ Writes bench/results/optimisations_<size>_<device>.{md,json}.
 """
 
 import argparse
-import statistics
 import time
 from dataclasses import asdict, replace
 
-from bench.common import SIZES, add_run_arguments, config_from_args, model_flops_utilization, write_report
+from bench.common import SIZES, add_run_arguments, config_from_args, summarise_runs, write_report
 from bench.train_speed import run_once
 
 # name -> (GPT2LitModule switches, precision override or None); every switch explicit, none left on auto.
@@ -56,18 +55,14 @@ def main(argv: list[str] | None = None) -> None:
             runs[name].append(result)
             print(f"repeat {repeat + 1}/{args.repeats} {name}: {result['tokens_per_second']:,.0f} tokens/s", flush=True)
     first = names[0]
-    summary = {}
-    for name, results in runs.items():
-        tokens_per_second = statistics.median(r["tokens_per_second"] for r in results)
-        summary[name] = {
+    summary = {
+        name: {
             "options": configs[name].module_options,
             "precision": configs[name].precision,
-            "tokens_per_second": tokens_per_second,
-            "runs": [r["tokens_per_second"] for r in results],
-            "mfu": model_flops_utilization(configs[name], tokens_per_second),
-            "peak_rss_mib": max(r["peak_rss_mib"] for r in results),
-            "final_loss": results[0]["final_loss"],
+            **summarise_runs(configs[name], results),
         }
+        for name, results in runs.items()
+    }
     reference = summary[first]["tokens_per_second"]
     for entry in summary.values():
         entry["speedup"] = entry["tokens_per_second"] / reference

@@ -11,13 +11,12 @@ Writes bench/results/train_speed_<size>_<device>.{md,json}.
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
 from dataclasses import asdict
 
-from bench.common import SIZES, BenchConfig, add_run_arguments, config_from_args, model_flops_utilization, write_report
+from bench.common import SIZES, BenchConfig, add_run_arguments, config_from_args, summarise_runs, write_report
 
 RUNNERS = ("ours", "raw", "hf")
 
@@ -52,16 +51,7 @@ def main(argv: list[str] | None = None) -> None:
             print(
                 f"repeat {repeat + 1}/{args.repeats} {name:>4}: {result['tokens_per_second']:,.0f} tokens/s", flush=True
             )
-    summary = {
-        name: {
-            "tokens_per_second": statistics.median(r["tokens_per_second"] for r in results),
-            "peak_rss_mib": max(r["peak_rss_mib"] for r in results),
-            "final_loss": results[0]["final_loss"],
-            "runs": [r["tokens_per_second"] for r in results],
-            "mfu": model_flops_utilization(cfg, statistics.median(r["tokens_per_second"] for r in results)),
-        }
-        for name, results in runs.items()
-    }
+    summary = {name: summarise_runs(cfg, results) for name, results in runs.items()}
     ours = summary["ours"]["tokens_per_second"]
     ratios = {
         "ours/raw": ours / summary["raw"]["tokens_per_second"],
