@@ -31,11 +31,19 @@ def verify_checkpoint(ckpt_path: str | Path) -> Path:
     except (zipfile.BadZipFile, OSError, EOFError):
         damaged = "the archive"
     if damaged is not None:
-        raise UserInputError(
-            f"checkpoint {str(path)!r} cannot be read ({damaged} is damaged): it may be truncated or not a "
-            "lit-gpt2 checkpoint; use another one, e.g. the run's last.ckpt"
-        )
+        raise _unreadable(path, f"{damaged} is damaged")
     return path
+
+
+# A truncated zip archive surfaces as any of these when loaded, depending on where the cut falls.
+LOAD_ERRORS = (RuntimeError, EOFError, KeyError, ValueError, OSError, pickle.UnpicklingError)
+
+
+def _unreadable(path: Path, why: str) -> UserInputError:
+    return UserInputError(
+        f"checkpoint {str(path)!r} cannot be read ({why}): it may be truncated or not a lit-gpt2 checkpoint; "
+        "use another one, e.g. the run's last.ckpt"
+    )
 
 
 def find_last_checkpoint(folders: Iterable[Path]) -> Path | None:
@@ -51,7 +59,10 @@ def best_checkpoint_recorded_in(last: Path) -> Path | None:
     """
     if is_deepspeed_checkpoint(last):
         return None  # its Lightning state lies inside DeepSpeed's own files
-    state = torch.load(verify_checkpoint(last), map_location="cpu", weights_only=True, mmap=True)
+    try:
+        state = torch.load(last, map_location="cpu", weights_only=True, mmap=True)
+    except LOAD_ERRORS as err:
+        raise _unreadable(last, type(err).__name__) from None
     for name, callback_state in state.get("callbacks", {}).items():
         best = callback_state.get("best_model_path") if name.startswith("ModelCheckpoint") else None
         # Recorded as the run saw it (perhaps relative to another folder); beside last.ckpt if moved.
@@ -83,12 +94,8 @@ def load_module(ckpt_path: str | Path, map_location: str = "cpu") -> GPT2LitModu
             return load_module(single, map_location)
     try:
         return GPT2LitModule.load_from_checkpoint(path, map_location=map_location, weights_only=True)
-    # A truncated zip archive surfaces as any of these, depending on where the cut falls.
-    except (RuntimeError, EOFError, KeyError, ValueError, OSError, pickle.UnpicklingError) as err:
-        raise UserInputError(
-            f"checkpoint {str(path)!r} cannot be read ({type(err).__name__}): it may be truncated or not a "
-            "lit-gpt2 checkpoint; use another one, e.g. the run's last.ckpt"
-        ) from None
+    except LOAD_ERRORS as err:
+        raise _unreadable(path, type(err).__name__) from None
 
 
 def load_model_and_tokenizer(spec: str, map_location: str = "cpu") -> tuple[GPT2LMHeadModel, PreTrainedTokenizerBase]:

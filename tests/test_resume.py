@@ -104,3 +104,13 @@ def test_best_without_a_recorded_best_is_refused_in_one_line(run_cli, tmp_path, 
     assert run_cli(["validate", *args, "--ckpt_path=best"]) == 2
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert error.startswith("lit-gpt2: error: --ckpt_path=best: ") and "records no best checkpoint" in error
+
+
+def test_best_from_a_damaged_last_checkpoint_is_refused_in_one_line(run_cli, tmp_path, capsys):
+    assert run_cli(tiny_fit_args(tmp_path, epochs=1)) == 0
+    (last,) = (tmp_path / "runs").rglob("last.ckpt")
+    last.write_bytes(last.read_bytes()[: last.stat().st_size // 2])  # cut off, as by a full disk
+    args = [a for a in tiny_fit_args(tmp_path) if a != "fit"]
+    assert run_cli(["validate", *args, "--ckpt_path=best"]) == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith(f"lit-gpt2: error: checkpoint {str(last)!r} cannot be read (")
