@@ -57,6 +57,22 @@ def tiny_fit_args(root: Path, *extra: str, epochs: int = 2) -> list[str]:
     ]
 
 
+def eager_and_compiled_loss(device: str, length: int) -> list[tuple[float, float]]:
+    """(loss, embedding gradient norm) of one batch, without and then with ``compile``, same weights."""
+    from lit_gpt2.module import GPT2LitModule
+
+    no_dropout = {**TINY_CONFIG, "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0}
+    batch = {"input_ids": torch.randint(0, 50257, (2, length), device=device)}
+    results = []
+    for compile_ in (False, True):
+        torch.manual_seed(0)
+        module = GPT2LitModule(config=no_dropout, compile=compile_).to(device)
+        loss, _ = module.shared_step(batch)
+        loss.backward()
+        results.append((loss.item(), module.model.transformer.wte.weight.grad.norm().item()))
+    return results
+
+
 def printed_val_ppl(output: str) -> float:
     """``val/ppl`` from the metrics table that validate prints."""
     return float(re.search(r"val/ppl\s*│\s*([\d.]+)", output).group(1))

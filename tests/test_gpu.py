@@ -16,7 +16,7 @@ import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from transformers import GPT2LMHeadModel
 
-from conftest import REPO, TINY_CONFIG, tiny_fit_args
+from conftest import REPO, TINY_CONFIG, eager_and_compiled_loss, tiny_fit_args
 from lit_gpt2.modeling.loss import chunked_lm_loss
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU; CI has none")
@@ -209,16 +209,5 @@ def test_chunked_loss_under_bf16_autocast_matches_the_full_logits_loss():
 
 
 def test_compiled_training_gives_the_eager_loss_and_gradients():
-    from lit_gpt2.module import GPT2LitModule
-
-    no_dropout = {**TINY_CONFIG, "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0}
-    batch = {"input_ids": torch.randint(0, 50257, (2, 64), device="cuda")}
-    losses = {}
-    for compile_ in (False, True):
-        torch.manual_seed(0)
-        module = GPT2LitModule(config=no_dropout, compile=compile_)
-        module.cuda()
-        loss, _ = module.shared_step(batch)
-        loss.backward()
-        losses[compile_] = (loss.item(), module.model.transformer.wte.weight.grad.norm().item())
-    assert losses[True] == pytest.approx(losses[False], rel=1e-4)
+    eager, compiled = eager_and_compiled_loss("cuda", length=64)
+    assert compiled == pytest.approx(eager, rel=1e-4)

@@ -77,19 +77,11 @@ def test_fused_adamw_is_switchable_and_off_by_default_on_cpu(tiny_config, fused_
     assert optimizer.defaults["fused"] is expected
 
 
-def test_compiled_loss_equals_the_eager_loss(tiny_config):
-    from lit_gpt2.module import GPT2LitModule
+def test_compiled_loss_equals_the_eager_loss():
+    from conftest import eager_and_compiled_loss
 
-    no_dropout = {**tiny_config, "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0}
-    batch = {"input_ids": torch.randint(0, 50257, (2, 16))}
-    losses = []
-    for compile_ in (False, True):
-        torch.manual_seed(0)
-        module = GPT2LitModule(config=no_dropout, compile=compile_)
-        loss, _ = module.shared_step(batch)
-        loss.backward()
-        losses.append((loss.item(), module.model.transformer.wte.weight.grad.norm().item()))
-    assert losses[1] == pytest.approx(losses[0], rel=1e-5)
+    eager, compiled = eager_and_compiled_loss("cpu", length=16)
+    assert compiled == pytest.approx(eager, rel=1e-5)
 
 
 def test_fused_adamw_under_bf16_mixed_clips_where_lightning_would_refuse(run_cli, tmp_path):
