@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from lit_gpt2.data.datamodule import MovieScriptsDataModule
-from lit_gpt2.data.sources import embedded_corpus_dir
+from lit_gpt2.data.sources import embedded_corpus_files
 
 
 def main() -> None:
@@ -23,8 +23,10 @@ def main() -> None:
         scripts = Path(tmp) / "scripts"
         scripts.mkdir()
         for copy in range(args.copies):
-            for scene in embedded_corpus_dir().glob("*.txt"):
-                (scripts / f"{copy:03d}-{scene.name}").write_text(f"COPY {copy}\n" + scene.read_text())
+            for scene in embedded_corpus_files():
+                (scripts / f"{copy:03d}-{scene.parent.name}-{scene.name}").write_text(
+                    f"COPY {copy}\n" + scene.read_text()
+                )
         times = []
         for _ in range(2):
             data = MovieScriptsDataModule(source=str(scripts), block_size=256, cache_dir=str(Path(tmp) / "cache"))
@@ -33,7 +35,7 @@ def main() -> None:
             times.append(time.perf_counter() - start)
         size = sum(p.stat().st_size for p in scripts.iterdir()) / 2**20
     print("| corpus | first setup (tokenize) | second setup (cache) | ratio |\n|---|---|---|---|")
-    corpus = f"{args.copies * 40} scripts, {size:.1f} MiB"
+    corpus = f"{args.copies * len(embedded_corpus_files())} scripts, {size:.1f} MiB"
     print(f"| {corpus} | {times[0]:.2f} s | {times[1]:.2f} s | {times[0] / times[1]:.1f}x |")
 
 

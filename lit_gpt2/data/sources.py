@@ -28,8 +28,14 @@ class DecodeReport:
 
 
 def embedded_corpus_dir() -> Path:
-    """The folder of original screenplay scenes shipped with the package (the default source)."""
+    """The folder of original screenplay scenes shipped with the package (the default source): one
+    folder per genre (``corpus/<genre>/<title>.txt``), the genre labels' ground truth."""
     return Path(str(resources.files("lit_gpt2.data") / "corpus"))
+
+
+def embedded_corpus_files() -> list[Path]:
+    """Every scene of the embedded corpus, sorted by genre then title."""
+    return sorted(embedded_corpus_dir().glob("*/*.txt"))
 
 
 def load_scripts(
@@ -41,7 +47,7 @@ def load_scripts(
 ) -> tuple[datasets.Dataset, DecodeReport]:
     """Load every script of ``source`` (None: the embedded corpus) and report undecodable bytes."""
     if source is None:
-        return _load_text_files(sorted(embedded_corpus_dir().glob("*.txt")), "the embedded corpus")
+        return _load_text_files(embedded_corpus_files(), "the embedded corpus", genre_from_folder=True)
     path = Path(source).expanduser()
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() == ".txt" and p.is_file())
@@ -73,9 +79,12 @@ def _looks_like_hub_id(source: str) -> bool:
     return not source.startswith((".", "/", "~")) and source.count("/") <= 1 and not Path(source).suffix
 
 
-def _load_text_files(files: list[Path], label: str) -> tuple[datasets.Dataset, DecodeReport]:
+def _load_text_files(
+    files: list[Path], label: str, genre_from_folder: bool = False
+) -> tuple[datasets.Dataset, DecodeReport]:
     report = DecodeReport()
     texts, titles = [], []
+    columns = {"genre": [file.parent.name for file in files]} if genre_from_folder else {}
     for file in files:
         text, bad_bytes = _decode(file.read_bytes())
         if bad_bytes:
@@ -84,7 +93,7 @@ def _load_text_files(files: list[Path], label: str) -> tuple[datasets.Dataset, D
         texts.append(text)
         titles.append(file.stem)
     _require_text(texts, label)
-    return datasets.Dataset.from_dict({"text": texts, "title": titles}), report
+    return datasets.Dataset.from_dict({"text": texts, "title": titles, **columns}), report
 
 
 def _decode(raw: bytes) -> tuple[str, int]:

@@ -2,7 +2,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lit_gpt2.data.screenplay import normalise_screenplay
-from lit_gpt2.data.sources import embedded_corpus_dir
+from lit_gpt2.data.sources import embedded_corpus_files
 
 DIALOGUE_INDENT = 25  # where the embedded corpus (standard layout) puts dialogue
 CUE_INDENT = 37
@@ -18,7 +18,7 @@ def _is_subsequence(needles: list[str], haystack: list[str]) -> bool:
 
 
 def test_every_dialogue_line_and_cue_of_the_corpus_survives_in_order():
-    for path in sorted(embedded_corpus_dir().glob("*.txt")):
+    for path in embedded_corpus_files():
         raw = path.read_text()
         lines = normalise_screenplay(raw).splitlines()
         dialogue, cues = _lines_at(raw, DIALOGUE_INDENT), _lines_at(raw, CUE_INDENT)
