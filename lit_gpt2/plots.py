@@ -27,7 +27,14 @@ def next_token_chart(dist: NextTokenDistribution) -> Figure:
     for temperature, size in dist.nucleus_size.items():
         if size <= len(dist.tokens):
             ax.axvline(size + 0.5, color="grey", linestyle=":", linewidth=1)
-            ax.text(size + 0.7, ax.get_ylim()[1] * 0.8, f"top-p={dist.top_p} @T={temperature}", fontsize=7, rotation=90)
+            ax.text(
+                size + 0.7,
+                ax.get_ylim()[1] * 0.97,
+                f"top-p={dist.top_p} @T={temperature}",
+                fontsize=7,
+                rotation=90,
+                va="top",  # downwards from inside the axes, clear of the title
+            )
     ax.set_xticks(list(ranks), [repr(t)[1:-1] for t in dist.tokens], rotation=70, fontsize=7)
     ax.set_ylabel("probability")
     ax.set_title(f"Next token after {dist.prompt[-60:]!r}", fontsize=9)

@@ -15,7 +15,16 @@ from lit_gpt2.decoding.reading import read_comparison
 from lit_gpt2.decoding.strategies import PRESETS, resolve_strategies
 from lit_gpt2.plots import metric_bars, next_token_chart
 
-CHARTED = ("distinct_2", "rep_2", "diversity", "self_bleu4", "repetition_rate", "perplexity", "mean_length")
+CHARTED = (
+    "structure",
+    "distinct_2",
+    "rep_2",
+    "diversity",
+    "self_bleu4",
+    "repetition_rate",
+    "perplexity",
+    "mean_length",
+)
 
 
 def compare_command(argv: list[str]) -> None:
@@ -69,7 +78,7 @@ def _write_csv(path: Path, metrics: dict[str, dict[str, dict[str, float]]]) -> N
 
 
 def _report(cfg, runs, metrics, prompts) -> str:
-    columns = ["distinct_2", "rep_2", "diversity", "self_bleu4", "repetition_rate", "perplexity", "mean_length"]
+    columns = list(CHARTED)
     lines = [
         "# Decoding strategies compared",
         "",
@@ -77,7 +86,8 @@ def _report(cfg, runs, metrics, prompts) -> str:
         f"{len(prompts)} prompt(s), {cfg.max_new_tokens} new tokens, seed {cfg.seed} for every strategy and model.",
         "Metric definitions: distinct-n over generated tokens (Li et al. 2016), rep-n and diversity (Su et al. 2022),",
         "Self-BLEU-4 (lower = samples differ more), repetition rate = % of samples ending in a loop",
-        "(Holtzman et al. 2020), perplexity of the samples under the model's untempered logits.",
+        "(Holtzman et al. 2020), perplexity of the samples under the model's untempered logits, structure =",
+        "share of generated lines that are well-formed screenplay in a well-formed order (docs/structure-score.md).",
         "",
         "## Reading",
         "",

@@ -17,4 +17,6 @@ class StrategyResult:
 def evaluate_samples(model: PreTrainedModel, samples: Samples) -> StrategyResult:
     """Score the samples under the model's raw logits, and measure them."""
     nll = continuation_nll(model, samples)
-    return StrategyResult(samples, strategy_metrics(samples.continuations, nll, samples.seconds))
+    return StrategyResult(
+        samples, strategy_metrics(samples.continuations, nll, samples.seconds, samples.prompts, samples.texts)
+    )

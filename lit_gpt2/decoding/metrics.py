@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 from sacrebleu.metrics import BLEU
 
+from lit_gpt2.decoding.structure import mean_structure_score
+
 Sample = Sequence[int]
 
 
@@ -106,8 +108,11 @@ def perplexity(nll_sum: float, n_tokens: int) -> float:
     return math.exp(nll_sum / n_tokens) if n_tokens else float("nan")
 
 
-def strategy_metrics(samples: Sequence[Sample], nll_sum: float, seconds: float) -> dict[str, float]:
-    """Every metric the sample callback and the compare report show, for one strategy's samples."""
+def strategy_metrics(
+    samples: Sequence[Sample], nll_sum: float, seconds: float, prompts: Sequence[str], texts: Sequence[str]
+) -> dict[str, float]:
+    """Every metric the sample callback and the compare report show, for one strategy's samples
+    (``texts``: the decoded continuations of ``prompts``, for the structure score)."""
     n_tokens = sum(len(s) for s in samples)
     metrics = {f"distinct_{n}": distinct_n(samples, n) for n in (1, 2, 3)}
     metrics |= {f"rep_{n}": rep_n(samples, n) for n in (2, 3, 4)}
@@ -119,5 +124,6 @@ def strategy_metrics(samples: Sequence[Sample], nll_sum: float, seconds: float) 
         "mean_length": n_tokens / len(samples) if samples else 0.0,
         "perplexity": perplexity(nll_sum, n_tokens),
         "tokens_per_second": n_tokens / seconds if seconds > 0 else float("nan"),
+        "structure": mean_structure_score(prompts, texts),
     }
     return metrics

@@ -79,7 +79,9 @@ def test_perplexity_is_token_weighted():
 
 
 def test_strategy_metrics_names():
-    names = metrics.strategy_metrics([ABABAB, [1, 2, 3]], nll_sum=9.0, seconds=1.0).keys()
+    names = metrics.strategy_metrics(
+        [ABABAB, [1, 2, 3]], nll_sum=9.0, seconds=1.0, prompts=["A\n", "B\n"], texts=["x", "y"]
+    ).keys()
     assert {
         "distinct_1",
         "distinct_2",
@@ -93,5 +95,6 @@ def test_strategy_metrics_names():
         "zipf",
         "mean_length",
         "perplexity",
+        "structure",
         "tokens_per_second",
     } == set(names)
