@@ -61,6 +61,8 @@ class LitGPT2CLI(LightningCLI):
             config.trainer.precision = default_precision(config.trainer.accelerator)
         if config.get("ckpt_path") in ("last", "best"):
             resolve_named_checkpoint(config, resume_run=self.subcommand == "fit")
+        if config.data.train_tokenizer:
+            use_fitted_tokenizer(config)
 
     def before_fit(self) -> None:
         self._verify_ckpt_path()
@@ -91,6 +93,17 @@ def default_precision(accelerator: object) -> str:
     curve; see ``python -m bench``), else full precision. An explicit ``trainer.precision`` wins."""
     on_gpu = accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
     return "bf16-mixed" if on_gpu and torch.cuda.is_bf16_supported() else "32-true"
+
+
+def use_fitted_tokenizer(config: Namespace) -> None:
+    """Point the model and the data at the BPE tokenizer that ``data.train_tokenizer`` asks for, trained
+    on the data's training scripts the first time and read from the cache after."""
+    if config.model.pretrained:
+        raise UserInputError(
+            f"data.train_tokenizer={config.data.train_tokenizer} fits a new vocabulary, which the pretrained "
+            f"weights of model.pretrained={config.model.pretrained!r} cannot use: unset one of the two"
+        )
+    config.model.tokenizer = config.data.tokenizer = MovieScriptsDataModule(**config.data.as_dict()).fitted_tokenizer()
 
 
 def resolve_named_checkpoint(config: Namespace, resume_run: bool) -> None:

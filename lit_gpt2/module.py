@@ -1,5 +1,6 @@
 """The LightningModule around Hugging Face's ``GPT2LMHeadModel``."""
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -8,14 +9,15 @@ import lightning as L
 import torch
 from lightning.pytorch.plugins.precision import MixedPrecision
 from lightning.pytorch.strategies import FSDPStrategy
-from torchmetrics.aggregation import MeanMetric
+from torchmetrics.aggregation import MeanMetric, SumMetric
 from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
 
 from lit_gpt2.distributed import is_sharded
 from lit_gpt2.errors import TrainingDiverged, UserInputError
 from lit_gpt2.modeling import build_model, load_tokenizer, tokenizer_source
 from lit_gpt2.modeling.architecture import forward_flops_per_token
-from lit_gpt2.modeling.loss import chunked_lm_loss
+from lit_gpt2.modeling.loss import bits_per_byte, chunked_lm_loss
+from lit_gpt2.modeling.tokenizer import token_byte_lengths
 from lit_gpt2.optim import adamw_param_groups, warmup_cosine_scheduler
 
 T = TypeVar("T")
@@ -75,14 +77,17 @@ class GPT2LitModule(L.LightningModule):
             vocab_size=len(self.tokenizer),
             pad_token_id=self.tokenizer.pad_token_id,
             attn_implementation=attn_implementation,
+            eos_token_id=self.tokenizer.eos_token_id,
         )
         if loss_chunk_size is not None and loss_chunk_size < 0:
             raise UserInputError(f"model.loss_chunk_size={loss_chunk_size} must be >= 0 (0: transformers' loss)")
         self._resolve_speed_switches(on_gpu=False, sharded=False)  # until setup() knows the device
         self._last_batch_shape: tuple[int, int] | None = None  # for flops_per_batch
-        # Token-weighted mean NLL over a whole epoch, synchronised across ranks by torchmetrics.
-        self.val_nll = MeanMetric()
-        self.test_nll = MeanMetric()
+        # Token-weighted mean NLL over a whole epoch, synchronised across ranks by torchmetrics, and the
+        # NLL sum and bytes behind bits per byte.
+        self.val_nll, self.val_nll_sum, self.val_bytes = MeanMetric(), SumMetric(), SumMetric()
+        self.test_nll, self.test_nll_sum, self.test_bytes = MeanMetric(), SumMetric(), SumMetric()
+        self.register_buffer("token_bytes", token_byte_lengths(self.tokenizer), persistent=False)
 
     @property
     def context_length(self) -> int:
@@ -167,26 +172,49 @@ class GPT2LitModule(L.LightningModule):
         return getattr(callback, "last_model_path", "") or getattr(callback, "best_model_path", "") or "none yet"
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._eval_step(batch, self.val_nll)
+        self._eval_step(batch, "val")
 
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._eval_step(batch, self.test_nll)
+        self._eval_step(batch, "test")
 
-    def _eval_step(self, batch: dict[str, torch.Tensor], nll: MeanMetric) -> None:
+    def _eval_step(self, batch: dict[str, torch.Tensor], stage: str) -> None:
         loss, n_tokens = self.shared_step(batch)
-        nll.update(loss.detach(), weight=n_tokens)
+        labels = batch.get("labels", batch["input_ids"])[:, 1:]
+        n_bytes = self.token_bytes[labels.clamp(min=0)].masked_fill(labels == -100, 0).sum()
+        getattr(self, f"{stage}_nll").update(loss.detach(), weight=n_tokens)
+        getattr(self, f"{stage}_nll_sum").update(loss.detach() * n_tokens)
+        getattr(self, f"{stage}_bytes").update(n_bytes)
 
     def on_validation_epoch_end(self) -> None:
-        self._log_epoch_nll("val", self.val_nll)
+        self._log_epoch_metrics("val")
 
     def on_test_epoch_end(self) -> None:
-        self._log_epoch_nll("test", self.test_nll)
+        self._log_epoch_metrics("test")
 
-    def _log_epoch_nll(self, stage: str, nll: MeanMetric) -> None:
-        mean_nll = nll.compute()
-        self.log(f"{stage}/loss", mean_nll, prog_bar=True, sync_dist=True)
-        self.log(f"{stage}/ppl", torch.exp(mean_nll), prog_bar=True, sync_dist=True)
-        nll.reset()
+    def _log_epoch_metrics(self, stage: str) -> None:
+        metrics = [getattr(self, f"{stage}_{name}") for name in ("nll", "nll_sum", "bytes")]
+        mean_nll, nll_sum, n_bytes = (metric.compute() for metric in metrics)
+        values = {
+            f"{stage}/loss": mean_nll,
+            f"{stage}/ppl": torch.exp(mean_nll),
+            f"{stage}/bpb": bits_per_byte(nll_sum, n_bytes),
+        }
+        for metric in metrics:
+            metric.reset()
+        if self._trainer is not None and self.trainer.sanity_checking:
+            self._log_baseline(values)
+            return
+        for name, value in values.items():
+            self.log(name, value, prog_bar=True, sync_dist=True)
+
+    def _log_baseline(self, values: dict[str, torch.Tensor]) -> None:
+        """Lightning logs nothing from its sanity check; one over the whole validation set
+        (``trainer.num_sanity_val_steps=-1``) before the first step is the curves' step-0 point, the
+        "before training" baseline beside the callbacks' step-0 samples. The metrics are synchronised
+        across ranks already, and the loggers write on rank 0 only."""
+        if self.global_step == 0 and math.isinf(self.trainer.num_sanity_val_steps):
+            for logger in self.trainer.loggers:
+                logger.log_metrics({name: float(value) for name, value in values.items()}, step=0)
 
     def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> dict[str, torch.Tensor]:
         """Per-sequence perplexity: which blocks the model finds hardest."""

@@ -1,5 +1,6 @@
 """The ``lit-gpt2`` command end to end: configs, fit, validate, export, and clear errors."""
 
+import math
 import re
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import transformers
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import REPO, TINY_CONFIG, tiny_fit_args
+from conftest import REPO, TINY_CONFIG, printed_val_ppl, tiny_fit_args
 
 CONFIGS = sorted((REPO / "configs").glob("*.yaml"))
 
@@ -72,6 +73,9 @@ def test_fit_logs_loss_perplexity_and_learning_rate_to_tensorboard(fitted):
     assert len(scalars["val/ppl"]) == len(scalars["val/loss"]) == 2
     for loss, ppl in zip(scalars["val/loss"], scalars["val/ppl"]):
         assert ppl == pytest.approx(torch.tensor(loss).exp().item(), rel=1e-5)
+    # Bits per byte: GPT-2's tokens average more than one byte, so bpb < loss in bits per token.
+    assert len(scalars["val/bpb"]) == 2
+    assert all(0 < bpb < loss / math.log(2) for bpb, loss in zip(scalars["val/bpb"], scalars["val/loss"]))
     assert any(tag.startswith("lr-") for tag in scalars)
     # ThroughputMonitor: tokens/s, and FLOP/s from the module's own FLOPs per batch (4 blocks of 32).
     assert scalars["train/device/items_per_sec"] and all(v > 0 for v in scalars["train/device/items_per_sec"])
@@ -87,6 +91,18 @@ def test_validate_from_the_best_checkpoint_reproduces_its_perplexity(fitted, run
     out = capsys.readouterr().out
     printed = float(re.search(r"val/ppl\s*│\s*([\d.]+)", out).group(1))
     assert printed == pytest.approx(logged, abs=0.01)
+
+
+def test_test_reads_held_out_scripts_that_validation_does_not(fitted, run_cli, capsys):
+    best = next(p for p in (fitted / "checkpoints").iterdir() if p.name.startswith("epoch"))
+    args = tiny_fit_args(fitted.parent.parent.parent)[1:]
+    assert run_cli(["validate", *args, f"--ckpt_path={best}"]) == 0
+    val_ppl = printed_val_ppl(capsys.readouterr().out)
+    assert run_cli(["test", *args, f"--ckpt_path={best}"]) == 0
+    out = capsys.readouterr().out
+    test_ppl = float(re.search(r"test/ppl\s*│\s*([\d.]+)", out).group(1))
+    assert "test/bpb" in out
+    assert test_ppl != val_ppl  # other scripts (the same scripts would give the very same figure)
 
 
 def _generate_without_pad_warning(model_dir: Path, caplog) -> str:
@@ -122,6 +138,7 @@ def test_truncated_checkpoint_is_refused_with_one_line(fitted, run_cli, tmp_path
         (["--data.source=/no/such/scripts"], "data.source='/no/such/scripts' does not exist"),
         (["--data.block_size=256"], "data.block_size=256 exceeds the model's context of 128 tokens"),
         (["--model.preset=gpt2"], "give exactly one of model.pretrained, model.preset, model.config"),
+        (["--model.pretrained=gpt2", "--model.config=null", "--data.train_tokenizer=512"], "cannot use: unset one"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_no_traceback(extra, message, run_cli, capsys, tmp_path):
@@ -148,3 +165,14 @@ def test_default_precision_is_bf16_mixed_only_on_a_bf16_gpu(accelerator, cuda, b
     monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: bf16)
     assert default_precision(accelerator) == expected
+
+
+def test_a_whole_set_sanity_check_is_logged_as_the_step_0_baseline(run_cli, tmp_path):
+    assert run_cli(tiny_fit_args(tmp_path, "--trainer.num_sanity_val_steps=-1", epochs=1)) == 0
+    (run,) = (tmp_path / "runs" / "lit-gpt2").iterdir()
+    events = EventAccumulator(str(run))
+    events.Reload()
+    for tag in ("val/loss", "val/ppl", "val/bpb"):
+        assert [e.step for e in events.Scalars(tag)] == [0, 3]  # before training, then after 4 steps
+    # Random weights over GPT-2's vocabulary: the baseline perplexity is of the order of the vocabulary.
+    assert events.Scalars("val/ppl")[0].value > 10_000

@@ -1,9 +1,11 @@
 import itertools
+import math
 import pickle
 
 import pytest
 import torch
 
+from lit_gpt2.modeling.loss import bits_per_byte
 from lit_gpt2.optim import adamw_param_groups, warmup_cosine, warmup_cosine_scheduler
 
 
@@ -22,6 +24,21 @@ def test_validation_nll_is_token_weighted_over_unequal_batches(tiny_module):
     unweighted = sum(losses) / 2
     assert torch.allclose(tiny_module.val_nll.compute(), expected)
     assert not torch.allclose(expected, unweighted)
+
+
+def test_bits_per_byte_is_the_nll_in_bits_over_the_bytes_the_tokens_cover(tiny_module):
+    assert bits_per_byte(nll_sum=8 * math.log(2), n_bytes=4) == 2.0  # 8 bits over 4 bytes
+    text = "MARGO\nCaf\u00e9 closed at ten.\n"  # the accented letter is two UTF-8 bytes
+    ids = torch.tensor([tiny_module.tokenizer(text)["input_ids"]])
+    tiny_module.eval()
+    with torch.no_grad():
+        tiny_module.validation_step({"input_ids": ids}, 0)
+        loss, n_tokens = tiny_module.shared_step({"input_ids": ids})
+    first_token_bytes = len(tiny_module.tokenizer.decode(ids[0, :1]).encode())  # the first token is not predicted
+    predicted_bytes = len(text.encode()) - first_token_bytes
+    assert tiny_module.val_bytes.compute() == predicted_bytes
+    expected = loss * n_tokens / math.log(2) / predicted_bytes
+    assert torch.allclose(bits_per_byte(tiny_module.val_nll_sum.compute(), tiny_module.val_bytes.compute()), expected)
 
 
 def test_no_weight_decay_on_biases_and_layernorm(tiny_module):

@@ -19,9 +19,10 @@ from lit_gpt2.data.sources import load_scripts
 from lit_gpt2.data.split import split_by_script
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.modeling import load_tokenizer
+from lit_gpt2.modeling.bpe import cached_bpe_tokenizer
 
 # Bump when the processing below changes, so stale caches are not reused.
-_PIPELINE_VERSION = 1
+_PIPELINE_VERSION = 2  # 2: a test split beside train and validation
 
 
 class MovieScriptsDataModule(L.LightningDataModule):
@@ -35,9 +36,16 @@ class MovieScriptsDataModule(L.LightningDataModule):
         genre_column: Optional column with the genre, kept as metadata.
         hub_split: Split to read from a hub dataset.
         tokenizer: Tokenizer name or directory (the CLI links it to the model's).
+        train_tokenizer: Fit a byte-level BPE tokenizer of this many tokens to the training scripts
+            (trained once, then cached by their contents) and use it for the data and the model instead
+            of ``model.tokenizer``: far cheaper than GPT-2's 50,257 tokens for a small model trained from
+            scratch. Not with pretrained weights, whose embeddings fit their own vocabulary.
         block_size: Tokens per training block; at most the model's context length.
         batch_size: Blocks per batch (per device).
-        val_fraction: Fraction of scripts held out for validation (and test).
+        val_fraction: Fraction of scripts held out for validation (``fit``, ``validate``: picks the best
+            checkpoint).
+        test_fraction: Fraction of scripts held out for ``test`` and ``predict`` only, never seen while
+            choosing a checkpoint; 0 for none (then ``test`` is refused and ``predict`` reads validation).
         seed: Seed of the script-level split.
         normalize: Collapse screenplay indentation before tokenizing (saves tokens, keeps structure).
         num_workers: DataLoader worker processes.
@@ -52,9 +60,11 @@ class MovieScriptsDataModule(L.LightningDataModule):
         genre_column: str | None = None,
         hub_split: str = "train",
         tokenizer: str = "gpt2",
+        train_tokenizer: int | None = None,
         block_size: int = 256,
         batch_size: int = 8,
         val_fraction: float = 0.1,
+        test_fraction: float = 0.1,
         seed: int = 42,
         normalize: bool = True,
         num_workers: int = 0,
@@ -85,11 +95,13 @@ class MovieScriptsDataModule(L.LightningDataModule):
         return self._loader("validation", shuffle=False)
 
     def test_dataloader(self) -> DataLoader:
-        """The held-out scripts: this module makes one held-out split, used for validation and test."""
-        return self._loader("validation", shuffle=False)
+        """The test scripts, held out from training and from checkpoint selection alike."""
+        if "test" not in self.splits:
+            raise UserInputError("data.test_fraction=0 leaves no test split: set data.test_fraction (e.g. 0.1)")
+        return self._loader("test", shuffle=False)
 
     def predict_dataloader(self) -> DataLoader:
-        return self._loader("validation", shuffle=False)
+        return self._loader("test" if "test" in self.splits else "validation", shuffle=False)
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         assert self.splits is not None, "call setup() first"
@@ -125,8 +137,26 @@ class MovieScriptsDataModule(L.LightningDataModule):
     def training_texts(self) -> list[str]:
         """The (normalised) texts of the training scripts only: what a tokenizer may be trained on."""
         scripts = self._prepared_scripts()
-        train_idx, _ = split_by_script(len(scripts), self.hparams.val_fraction, self.hparams.seed)
+        train_idx, _, _ = self._split(len(scripts))
         return [scripts[i]["text"] for i in train_idx]
+
+    def _split(self, n_scripts: int) -> tuple[list[int], list[int], list[int]]:
+        hp = self.hparams
+        return split_by_script(n_scripts, hp.val_fraction, hp.seed, hp.test_fraction)
+
+    def fitted_tokenizer(self) -> str:
+        """The directory of the ``train_tokenizer``-token BPE fitted to the training scripts (cached)."""
+        if not self.hparams.train_tokenizer:
+            raise ValueError("data.train_tokenizer is not set")
+        texts = self.training_texts()
+        return str(cached_bpe_tokenizer(texts, self.hparams.train_tokenizer, self._cache_root() / "tokenizers"))
+
+    def _cache_root(self) -> Path:
+        return (
+            Path(self.hparams.cache_dir)
+            if self.hparams.cache_dir
+            else Path(datasets.config.HF_DATASETS_CACHE) / "lit_gpt2"
+        )
 
     def _prepared_scripts(self) -> datasets.Dataset:
         """Every script of the source, decoded and (if enabled) normalised, in source order."""
@@ -157,14 +187,13 @@ class MovieScriptsDataModule(L.LightningDataModule):
     def _cache_path(self, scripts: datasets.Dataset, tokenizer: PreTrainedTokenizerBase) -> Path:
         """A folder keyed by the scripts' contents, the tokenizer's vocabulary, and the block settings."""
         hp = self.hparams
-        settings = {k: hp[k] for k in ("block_size", "val_fraction", "seed", "normalize")}
+        settings = {k: hp[k] for k in ("block_size", "val_fraction", "test_fraction", "seed", "normalize")}
         digest = hashlib.sha256(json.dumps([_PIPELINE_VERSION, settings], sort_keys=True).encode())
         # The vocabulary itself, not its name: a retrained tokenizer saved at the same path gets a new key.
         digest.update(tokenizer.backend_tokenizer.to_str().encode())
         for text in scripts["text"]:
             digest.update(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
-        root = Path(hp.cache_dir) if hp.cache_dir else Path(datasets.config.HF_DATASETS_CACHE) / "lit_gpt2"
-        return root / digest.hexdigest()[:24]
+        return self._cache_root() / digest.hexdigest()[:24]
 
     def _build(self, scripts: datasets.Dataset, tokenizer: PreTrainedTokenizerBase) -> datasets.DatasetDict:
         hp = self.hparams
@@ -175,9 +204,10 @@ class MovieScriptsDataModule(L.LightningDataModule):
             remove_columns=scripts.column_names,
             desc="Tokenizing",
         )["ids"]
-        train_idx, val_idx = split_by_script(len(scripts), hp.val_fraction, hp.seed)
         splits = {}
-        for name, indices in (("train", train_idx), ("validation", val_idx)):
+        for name, indices in zip(("train", "validation", "test"), self._split(len(scripts))):
+            if not indices:
+                continue  # no test split asked for
             blocks, remainder = pack_blocks((tokens[i] for i in indices), tokenizer.eos_token_id, hp.block_size)
             if len(blocks) == 0:
                 raise UserInputError(

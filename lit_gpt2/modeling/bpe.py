@@ -4,37 +4,54 @@ A from-scratch model on a small corpus spends most of its parameters and compute
 embedding and output layer; a vocabulary of a few thousand tokens fitted to the corpus is far cheaper.
 """
 
-from collections.abc import Iterable
+import hashlib
+import shutil
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
-from tokenizers import ByteLevelBPETokenizer
-from transformers import PreTrainedTokenizerFast
+import tokenizers
+from transformers import PreTrainedTokenizerBase
 
 from lit_gpt2.errors import UserInputError
+from lit_gpt2.modeling.tokenizer import load_tokenizer, packaged_gpt2_tokenizer
 
-END_OF_TEXT = "<|endoftext|>"
 
-
-def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int, directory: str | Path) -> PreTrainedTokenizerFast:
+def train_bpe_tokenizer(texts: Sequence[str], vocab_size: int, directory: str | Path) -> PreTrainedTokenizerBase:
     """Train on ``texts``, save to ``directory`` (loadable by ``AutoTokenizer``) and return it.
 
-    Like GPT-2's: byte-level (never an unknown token), no added prefix space, and ``<|endoftext|>``
-    as the one special token, used as end-of-text between scripts and as padding.
+    GPT-2's own tokenizer retrained (``train_new_from_iterator``): the same byte-level alphabet (never
+    an unknown token), pre-tokenisation and ``<|endoftext|>``, only the merges fitted to ``texts``.
     """
     if vocab_size < 257:
         raise UserInputError(
             f"vocab_size={vocab_size} is too small: byte-level BPE needs at least 257 (256 bytes + end-of-text)"
         )
-    bpe = ByteLevelBPETokenizer(add_prefix_space=False)
-    bpe.train_from_iterator(
-        texts, vocab_size=vocab_size, min_frequency=2, special_tokens=[END_OF_TEXT], show_progress=False
-    )
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=bpe._tokenizer,
-        bos_token=END_OF_TEXT,
-        eos_token=END_OF_TEXT,
-        unk_token=END_OF_TEXT,
-        pad_token=END_OF_TEXT,
-    )
+    tokenizer = packaged_gpt2_tokenizer().train_new_from_iterator(texts, vocab_size=vocab_size)
     tokenizer.save_pretrained(directory)
-    return tokenizer
+    return load_tokenizer(str(directory))
+
+
+def cached_bpe_tokenizer(texts: Sequence[str], vocab_size: int, cache_root: str | Path) -> Path:
+    """The directory of a BPE tokenizer fitted to ``texts``, trained once and then reused.
+
+    Keyed by the texts, the vocabulary size and the ``tokenizers`` version, so a changed corpus gets a
+    new vocabulary and an unchanged one the same, on every run and every rank.
+    """
+    digest = hashlib.sha256(f"{vocab_size}|{tokenizers.__version__}".encode())
+    for text in texts:
+        digest.update(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
+    directory = Path(cache_root) / f"bpe-{vocab_size}-{digest.hexdigest()[:16]}"
+    if not (directory / "tokenizer.json").exists():
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(dir=directory.parent, prefix=".training-"))
+        try:
+            train_bpe_tokenizer(texts, vocab_size, scratch)
+            scratch.rename(directory)  # atomic: a concurrent reader sees all of it or nothing
+        except OSError:
+            if not (directory / "tokenizer.json").exists():
+                raise
+            # another process finished first: keep its copy
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return directory

@@ -20,8 +20,10 @@ def build_model(
     vocab_size: int | None = None,
     pad_token_id: int | None = None,
     attn_implementation: str = "sdpa",
+    eos_token_id: int | None = None,
 ) -> GPT2LMHeadModel:
-    """Build the causal LM; random-init sources take ``vocab_size`` from the tokenizer.
+    """Build the causal LM; random-init sources take ``vocab_size`` and ``eos_token_id`` from the
+    tokenizer (GPT-2's config says 50256, which a trained small vocabulary does not have).
 
     ``pad_token_id`` goes into the generation config so that ``generate`` never warns about it.
     """
@@ -37,6 +39,8 @@ def build_model(
         gpt2_config = _random_init_config(preset, config)
         if vocab_size is not None and "vocab_size" not in (config or {}):
             gpt2_config.vocab_size = vocab_size
+        if eos_token_id is not None:
+            gpt2_config.bos_token_id = gpt2_config.eos_token_id = eos_token_id
         gpt2_config._attn_implementation = attn_implementation
         model = GPT2LMHeadModel(gpt2_config)
     if vocab_size is not None and model.config.vocab_size < vocab_size:

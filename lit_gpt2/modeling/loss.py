@@ -2,6 +2,8 @@
 all at once, in any precision. For small GPT-2s the output layer dominates time and memory; this
 computes the same loss and gradients as ``lm_head`` followed by ``cross_entropy``."""
 
+import math
+
 import torch
 
 
@@ -58,3 +60,9 @@ def chunked_lm_loss(
             logits, targets[start : start + chunk_size], ignore_index=ignore_index, reduction="sum"
         )
     return total / (targets != ignore_index).sum().clamp(min=1)
+
+
+def bits_per_byte(nll_sum: torch.Tensor | float, n_bytes: torch.Tensor | float) -> torch.Tensor | float:
+    """Total NLL in nats over the UTF-8 bytes of the text it predicted, in bits per byte: unlike
+    perplexity, comparable between models with different tokenizers (docs/bits-per-byte.md)."""
+    return nll_sum / (math.log(2) * n_bytes)

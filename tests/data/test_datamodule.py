@@ -18,9 +18,9 @@ def test_batches_are_full_blocks_of_real_tokens(tmp_path):
 
 
 def test_batch_size_beyond_the_training_blocks_says_what_to_change(tmp_path):
-    dm = MovieScriptsDataModule(block_size=1024, batch_size=64, cache_dir=str(tmp_path))
+    dm = MovieScriptsDataModule(block_size=1024, batch_size=4096, cache_dir=str(tmp_path))
     dm.setup("fit")
-    with pytest.raises(UserInputError, match=r"data.batch_size=64 is more than the \d+ training blocks"):
+    with pytest.raises(UserInputError, match=r"data.batch_size=4096 is more than the \d+ training blocks"):
         dm.train_dataloader()
 
 
@@ -53,7 +53,7 @@ def test_cache_is_keyed_by_contents_and_settings(tmp_path):
 
 
 def test_corpus_smaller_than_one_block_says_what_to_change(tmp_path):
-    for name in ("a", "b"):
+    for name in ("a", "b", "c"):
         (tmp_path / f"{name}.txt").write_text("INT. ROOM\n\nHi.\n")
     dm = MovieScriptsDataModule(source=str(tmp_path), block_size=64, cache_dir=str(tmp_path / "cache"))
     with pytest.raises(UserInputError, match="smaller than one block of data.block_size=64: lower data.block_size"):
@@ -63,5 +63,28 @@ def test_corpus_smaller_than_one_block_says_what_to_change(tmp_path):
 def test_single_script_cannot_be_split(tmp_path):
     (tmp_path / "only.txt").write_text("INT. ROOM\n\nHi.\n" * 50)
     dm = MovieScriptsDataModule(source=str(tmp_path), block_size=8, cache_dir=str(tmp_path / "cache"))
-    with pytest.raises(UserInputError, match="needs at least 2"):
+    with pytest.raises(UserInputError, match="need at least 3: add scripts .* or set data.test_fraction=0"):
         dm.setup("fit")
+
+
+def test_train_validation_and_test_scripts_are_disjoint_and_test_has_its_own_blocks(tmp_path):
+    dm = MovieScriptsDataModule(block_size=32, cache_dir=str(tmp_path))
+    dm.setup("fit")
+    scripts = dm._prepared_scripts()["text"]
+    train, val, test = (set(map(scripts.__getitem__, indices)) for indices in dm._split(len(scripts)))
+    assert train and val and test and not (train & val or train & test or val & test)
+    blocks = {name: {tuple(b.tolist()) for b in dm.splits[name]["input_ids"]} for name in dm.splits}
+    assert not blocks["test"] & blocks["validation"] and not blocks["test"] & blocks["train"]
+    assert next(iter(dm.test_dataloader()))["input_ids"].tolist()[0] in map(list, blocks["test"])
+
+
+def test_no_test_split_refuses_test_and_is_cached_apart(tmp_path):
+    without = MovieScriptsDataModule(block_size=32, test_fraction=0.0, cache_dir=str(tmp_path))
+    without.setup("fit")
+    assert set(without.splits) == {"train", "validation"}
+    with pytest.raises(UserInputError, match="data.test_fraction=0 leaves no test split"):
+        without.test_dataloader()
+    with_test = MovieScriptsDataModule(block_size=32, cache_dir=str(tmp_path))
+    with_test.setup("fit")  # a cache built without the test split is not taken for one with it
+    assert set(with_test.splits) == {"train", "validation", "test"}
+    assert len([p for p in tmp_path.iterdir() if p.name != "tokenizers"]) == 2

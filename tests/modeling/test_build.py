@@ -28,6 +28,11 @@ def test_explicit_config_takes_the_tokenizer_vocab_and_pad(tiny_config):
     assert model.generation_config.pad_token_id == 50256
 
 
+def test_a_small_vocabulary_brings_its_own_end_of_text(tiny_config):
+    model = build_model(config=tiny_config, vocab_size=512, pad_token_id=0, eos_token_id=0)
+    assert model.config.eos_token_id == model.config.bos_token_id == model.generation_config.eos_token_id == 0
+
+
 @pytest.mark.parametrize(
     "kwargs", [{}, {"preset": "gpt2", "config": {"n_layer": 1}}, {"pretrained": "gpt2", "preset": "gpt2"}]
 )
