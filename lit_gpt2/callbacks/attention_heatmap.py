@@ -16,7 +16,8 @@ DEFAULT_PROBE = "INT. DINER - NIGHT\n\nMARGO\n(quietly)\nKitchen closed at ten.\
 
 
 class AttentionHeatmapCallback(PeriodicTensorBoardCallback):
-    """Probe attention with a fixed text, once before training and every ``every_n_epochs`` epochs.
+    """Probe attention with a fixed text, once before training and then at every validation (or every
+    ``every_n_epochs`` epochs, or every ``every_n_steps`` optimizer steps).
 
     Logs images ``attention/grid`` (layers x heads), ``attention/layer{L}/head{H}`` (token labels on
     both axes) and ``attention/rollout``; scalars ``attn/layer{L}/<statistic>`` (mean over heads) and
@@ -25,7 +26,8 @@ class AttentionHeatmapCallback(PeriodicTensorBoardCallback):
     Args:
         probe_text: Short text whose attention is drawn (kept under the model's context).
         heads: (layer, head) pairs drawn full size; default head 0 of the first and last layer.
-        every_n_epochs: Epochs between two probes.
+        every_n_epochs: A probe every N epochs instead of at every validation.
+        every_n_steps: A probe every N optimizer steps instead of at every validation.
         prepend_eos: Start the probe with <|endoftext|> so the attention sink sits on a fixed token.
     """
 
@@ -35,10 +37,11 @@ class AttentionHeatmapCallback(PeriodicTensorBoardCallback):
         self,
         probe_text: str = DEFAULT_PROBE,
         heads: Sequence[tuple[int, int]] | None = None,
-        every_n_epochs: int = 1,
+        every_n_epochs: int | None = None,
         prepend_eos: bool = True,
+        every_n_steps: int | None = None,
     ) -> None:
-        super().__init__(every_n_epochs)
+        super().__init__(every_n_epochs, every_n_steps)
         if not probe_text.strip():
             raise UserInputError("AttentionHeatmapCallback needs a non-empty probe_text")
         self.probe_text = probe_text
@@ -58,10 +61,15 @@ class AttentionHeatmapCallback(PeriodicTensorBoardCallback):
 
     def log_round(
         self, trainer: L.Trainer, pl_module: L.LightningModule, writer: SummaryWriter | None, sharded: bool
-    ) -> None:
+    ) -> dict[str, float]:
         probe = probe_attention(pl_module.model, pl_module.tokenizer, [self.probe_text], self.prepend_eos)
+        scalars = {
+            f"attn/layer{layer}/{name}": torch.nanmean(per_head).item()
+            for layer, attention in enumerate(probe.attentions)
+            for name, per_head in attention_statistics(attention, probe.attention_mask).items()
+        }
         if writer is None:
-            return  # a sharded rank that only had to join the forward pass
+            return scalars  # no TensorBoard, or a sharded rank that only had to join the forward pass
         step = trainer.global_step
         tokens = probe.tokens[0]
         writer.add_figure("attention/grid", attention_grid(probe.attentions), step)
@@ -70,6 +78,4 @@ class AttentionHeatmapCallback(PeriodicTensorBoardCallback):
             writer.add_figure(f"attention/layer{layer}/head{head}", figure, step)
         rollout = attention_rollout(probe.attentions)[0]
         writer.add_figure("attention/rollout", attention_heatmap(rollout, tokens, "attention rollout"), step)
-        for layer, attention in enumerate(probe.attentions):
-            for name, per_head in attention_statistics(attention, probe.attention_mask).items():
-                writer.add_scalar(f"attn/layer{layer}/{name}", torch.nanmean(per_head).item(), step)
+        return scalars

@@ -1,9 +1,11 @@
 """The schedule the watching callbacks share: once before training (step 0; not again on resume), then
-every N epochs, drawn on rank 0, with every rank joining when the model is sharded, and the cost logged."""
+at every validation, every N optimizer steps or every N epochs; drawn on rank 0, with every rank joining
+when the model is sharded; scalars to every logger, and the cost logged."""
 
 import time
 
 import lightning as L
+import torch
 from torch.utils.tensorboard import SummaryWriter
 
 from lit_gpt2.callbacks.tensorboard import run_side_pass, tensorboard_writer
@@ -12,37 +14,72 @@ from lit_gpt2.errors import UserInputError
 
 
 class PeriodicTensorBoardCallback(L.Callback):
-    """Calls ``log_round`` on schedule and logs its wall time as ``<seconds_tag>``.
+    """Calls ``log_round`` on schedule; sends the scalars it returns, and its wall time as
+    ``<seconds_tag>``, to every logger, and makes them monitorable (``EarlyStopping(monitor=...)``).
 
-    ``log_round`` gets ``writer=None`` on ranks that must only join the forward passes (sharded models).
+    ``log_round`` draws text and images to ``writer`` (TensorBoard, rank 0) and returns the scalars;
+    it gets ``writer=None`` on ranks that only join the forward passes (sharded models) and where the
+    run has no TensorBoard logger.
+
+    Args:
+        every_n_epochs: A round at the end of every N-th epoch instead of at every validation.
+        every_n_steps: A round after every N-th optimizer step instead of at every validation.
     """
 
     seconds_tag = "seconds"
 
-    def __init__(self, every_n_epochs: int) -> None:
-        if every_n_epochs < 1:
-            raise UserInputError(f"every_n_epochs={every_n_epochs} must be at least 1")
+    def __init__(self, every_n_epochs: int | None = None, every_n_steps: int | None = None) -> None:
+        for name, value in (("every_n_epochs", every_n_epochs), ("every_n_steps", every_n_steps)):
+            if value is not None and value < 1:
+                raise UserInputError(f"{name}={value} must be at least 1 (or null: a round at every validation)")
+        if every_n_epochs is not None and every_n_steps is not None:
+            raise UserInputError("set at most one of every_n_epochs and every_n_steps (neither: at every validation)")
         self.every_n_epochs = every_n_epochs
+        self.every_n_steps = every_n_steps
+        self._last_round_step: int | None = None
+        self._step_at_batch_start = 0
 
     def log_round(
         self, trainer: L.Trainer, pl_module: L.LightningModule, writer: SummaryWriter | None, sharded: bool
-    ) -> None:
+    ) -> dict[str, float]:
         raise NotImplementedError
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.global_step == 0:  # a resumed run logged this step's round before it stopped
             self._round(trainer, pl_module)
 
+    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        at_every_validation = self.every_n_epochs is None and self.every_n_steps is None
+        if at_every_validation and not trainer.sanity_checking and trainer.state.fn == "fit":
+            self._round(trainer, pl_module)
+
+    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: object) -> None:
+        self._step_at_batch_start = trainer.global_step
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: object) -> None:
+        # Only a batch that ended with an optimizer step (gradient accumulation runs several per step).
+        stepped = trainer.global_step != self._step_at_batch_start
+        if self.every_n_steps and stepped and trainer.global_step % self.every_n_steps == 0:
+            self._round(trainer, pl_module)
+
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if (trainer.current_epoch + 1) % self.every_n_epochs == 0:
+        if self.every_n_epochs and (trainer.current_epoch + 1) % self.every_n_epochs == 0:
             self._round(trainer, pl_module)
 
     def _round(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        step = trainer.global_step
+        if step == self._last_round_step:
+            return
+        self._last_round_step = step
         sharded = is_sharded(trainer.strategy)
-        writer = tensorboard_writer(trainer)
-        if writer is None and not sharded:
-            return  # other ranks have nothing to draw and need not join the forward passes
-        start = time.perf_counter()
-        run_side_pass(trainer, pl_module, lambda: self.log_round(trainer, pl_module, writer, sharded))
-        if writer is not None:
-            writer.add_scalar(self.seconds_tag, time.perf_counter() - start, trainer.global_step)
+        scalars: dict[str, float] | None = None
+        if trainer.is_global_zero or sharded:  # other ranks have nothing to draw and need not join
+            start = time.perf_counter()
+            writer = tensorboard_writer(trainer)
+            scalars = run_side_pass(trainer, pl_module, lambda: self.log_round(trainer, pl_module, writer, sharded))
+            scalars[self.seconds_tag] = time.perf_counter() - start
+        # Every rank gets rank 0's values, so a monitor (EarlyStopping, ModelCheckpoint) decides alike on all.
+        scalars = trainer.strategy.broadcast(scalars, src=0)
+        for logger in trainer.loggers:  # they write on rank 0 only
+            logger.log_metrics(scalars, step=step)
+        trainer.callback_metrics.update({name: torch.tensor(value) for name, value in scalars.items()})

@@ -20,9 +20,10 @@ from lit_gpt2.plots import next_token_chart
 class SampleGenerationCallback(PeriodicTensorBoardCallback):
     """Generate from fixed prompts with fixed seeds under each strategy, so epochs are comparable.
 
-    Runs once before training (logged at step 0, the "before fine-tuning" baseline) and then every
-    ``every_n_epochs`` epochs. Logs ``samples/<strategy>`` (markdown: prompt | continuation),
-    ``gen/<strategy>/<metric>``, ``gen/seconds`` and the chart ``probs/next_token``.
+    Runs once before training (logged at step 0, the "before fine-tuning" baseline) and then at every
+    validation (or every ``every_n_epochs`` epochs, or every ``every_n_steps`` optimizer steps). Logs
+    ``samples/<strategy>`` (markdown: prompt | continuation) and the chart ``probs/next_token`` to
+    TensorBoard, and the scalars ``gen/<strategy>/<metric>`` and ``gen/seconds`` to every logger.
 
     Args:
         prompts: Prompts continued by every strategy (batched per strategy).
@@ -31,8 +32,9 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
             top_k, top_p, typical_p, min_p, repetition_penalty, no_repeat_ngram_size).
         max_new_tokens: Tokens generated per prompt.
         seed: Seed of every strategy's sampling, the same every epoch.
-        every_n_epochs: Epochs between two rounds of samples.
+        every_n_epochs: A round every N epochs instead of at every validation.
         chart_prompt: Prompt of the next-token chart; default the first prompt.
+        every_n_steps: A round every N optimizer steps instead of at every validation.
     """
 
     seconds_tag = "gen/seconds"
@@ -43,10 +45,11 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
         strategies: Sequence[str | dict[str, Any]] = DEFAULT_CALLBACK_STRATEGIES,
         max_new_tokens: int = 16,
         seed: int = 1234,
-        every_n_epochs: int = 1,
+        every_n_epochs: int | None = None,
         chart_prompt: str | None = None,
+        every_n_steps: int | None = None,
     ) -> None:
-        super().__init__(every_n_epochs)
+        super().__init__(every_n_epochs, every_n_steps)
         if not prompts:
             raise UserInputError("SampleGenerationCallback needs at least one prompt")
         if max_new_tokens < 1:
@@ -65,21 +68,25 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
                 f"{context}-token context: use at most {context - 1}"
             )
         if trainer.is_global_zero and tensorboard_writer(trainer) is None:
-            rank_zero_warn("SampleGenerationCallback logs to TensorBoard only; this run has no TensorBoardLogger.")
+            rank_zero_warn(
+                "SampleGenerationCallback draws its samples and charts in TensorBoard, and this run has no "
+                "TensorBoardLogger: only the gen/ scalars are logged"
+            )
 
     def log_round(
         self, trainer: L.Trainer, pl_module: L.LightningModule, writer: SummaryWriter | None, sharded: bool
-    ) -> None:
+    ) -> dict[str, float]:
         step = trainer.global_step
+        scalars = {}
         for strategy in self.strategies:
             samples = generate_samples(
                 pl_module.model, pl_module.tokenizer, self.prompts, strategy, self.max_new_tokens, self.seed, sharded
             )
             result = evaluate_samples(pl_module.model, samples)
+            scalars |= {f"gen/{strategy.name}/{metric}": value for metric, value in result.metrics.items()}
             if writer is not None:
                 writer.add_text(f"samples/{strategy.name}", result.samples.markdown(), step)
-                for metric, value in result.metrics.items():
-                    writer.add_scalar(f"gen/{strategy.name}/{metric}", value, step)
         distribution = next_token_distribution(pl_module.model, pl_module.tokenizer, self.chart_prompt)
         if writer is not None:
             writer.add_figure("probs/next_token", next_token_chart(distribution), step)
+        return scalars

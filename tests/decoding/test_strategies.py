@@ -36,7 +36,7 @@ def test_presets_cover_the_strategy_families():
 
 def test_presets_produce_the_generation_arguments_they_claim():
     beam = _config("beam-5")
-    assert (beam.num_beams, beam.no_repeat_ngram_size, beam.do_sample) == (5, 2, False)
+    assert (beam.num_beams, beam.no_repeat_ngram_size, beam.do_sample) == (5, 3, False)
     pure = _config("temperature-1.5")  # pure sampling: no top-k 50 default sneaking in
     assert (pure.do_sample, pure.temperature, pure.top_k, pure.top_p) == (True, 1.5, 0, 1.0)
     assert (_config("top-k-40").top_k, _config("top-p-0.9").top_p) == (40, 0.9)
