@@ -15,6 +15,7 @@ from lit_gpt2.callbacks.throughput import TokenThroughputMonitor
 from lit_gpt2.checkpoints import best_checkpoint_recorded_in, find_last_checkpoint, verify_checkpoint
 from lit_gpt2.commands import COMMANDS
 from lit_gpt2.data.datamodule import MovieScriptsDataModule
+from lit_gpt2.distributed import close_process_group
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.modeling.tokenizer import tokenizer_source
 from lit_gpt2.module import GPT2LitModule
@@ -171,6 +172,7 @@ def main(args: list[str] | None = None) -> None:
             parser_kwargs={"epilog": USAGE_EXTRA.format(commands=", ".join(COMMANDS))},
             args=args,
         )
+        close_process_group()
     except Exception as err:
         user_error = _find_user_error(err)
         if user_error is None:

@@ -4,10 +4,12 @@ import os
 import subprocess
 import sys
 
+import torch.distributed as dist
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from conftest import REPO, printed_val_ppl, tiny_fit_args
+from lit_gpt2.distributed import close_process_group
 
 CALLBACKS = {
     "trainer": {
@@ -49,3 +51,12 @@ def test_ddp_on_two_cpu_processes_logs_once_and_matches_single_process_perplexit
     one = _lit_gpt2("validate", *args, f"--ckpt_path={checkpoint}")
     assert two.returncode == 0 and one.returncode == 0, (two.stderr[-2000:], one.stderr[-2000:])
     assert abs(printed_val_ppl(two.stdout) - printed_val_ppl(one.stdout)) <= 1e-4 * printed_val_ppl(one.stdout)
+
+
+def test_close_process_group_ends_a_gloo_group_and_is_a_no_op_without_one(tmp_path):
+    # A Gloo group left to interpreter shutdown aborted a finished DDP run now and then.
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    close_process_group()
+    assert not dist.is_initialized()
+    close_process_group()
+    assert not dist.is_initialized()
