@@ -1,4 +1,4 @@
-"""Attention statistics, exactly as ``shared/reference/attention-statistics.md`` defines them.
+"""Attention statistics, exactly as ``docs/attention-statistics.md`` defines them.
 
 Input: one layer's eager attention ``A`` of shape (batch, heads, T, T) from an eval-mode forward pass,
 and the batch's ``attention_mask`` (batch, T) with left padding. Row i is a distribution over keys

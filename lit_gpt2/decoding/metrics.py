@@ -1,6 +1,6 @@
 """Generation metrics as pure functions on token-id sequences.
 
-Definitions follow ``shared/reference/generation-metrics.md``: every metric is computed on GPT-2 BPE
+Definitions follow ``docs/generation-metrics.md``: every metric is computed on GPT-2 BPE
 token ids (one list per generated continuation, end-of-text removed), at corpus level over all
 samples of one strategy unless its docstring says otherwise.
 """

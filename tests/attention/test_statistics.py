@@ -1,4 +1,4 @@
-"""Statistics against the closed-form vectors of shared/reference/attention-statistics.md (T = 5)."""
+"""Statistics against the closed-form vectors of docs/attention-statistics.md (T = 5)."""
 
 import math
 

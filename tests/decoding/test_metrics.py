@@ -1,4 +1,4 @@
-"""Each metric against the hand-computed vectors of shared/reference/generation-metrics.md."""
+"""Each metric against the hand-computed vectors of docs/generation-metrics.md."""
 
 import math
 
