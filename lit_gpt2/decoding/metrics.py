@@ -28,12 +28,6 @@ def distinct_n(samples: Sequence[Sample], n: int) -> float:
     return len(unique) / total if total else 0.0
 
 
-def distinct_n_per_ngram(samples: Sequence[Sample], n: int) -> float:
-    """The common library variant: unique n-grams divided by n-gram occurrences (not tokens)."""
-    grams = [gram for s in samples for gram in _ngrams(s, n)]
-    return len(set(grams)) / len(grams) if grams else 0.0
-
-
 def seq_rep_n(samples: Sequence[Sample], n: int) -> float:
     """Welleck et al. 2020: per continuation 1 - unique n-grams / n-grams, averaged over continuations.
 
@@ -59,17 +53,21 @@ def diversity(samples: Sequence[Sample]) -> float:
 def self_bleu4(samples: Sequence[Sample]) -> float:
     """Zhu et al. 2018: mean BLEU-4 of each sample against all the others as references (lower = more diverse).
 
-    sacrebleu with uniform weights, closest-reference brevity penalty and "floor" smoothing at 0.1,
-    which is NLTK's method1 (a zero n-gram match count becomes 0.1). Scaled to [0, 1].
+    sacrebleu's counts with uniform weights, closest-reference brevity penalty and "floor" smoothing
+    at 0.1, which is NLTK's method1 (a zero n-gram match count becomes 0.1). Scaled to [0, 1]. As in
+    NLTK, a sample too short to hold an n-gram of some order counts that order as 0.1 of one n-gram;
+    sacrebleu alone would score it 0 even against an identical sample.
     """
     texts = [" ".join(map(str, s)) for s in samples]
     if len(texts) < 2:
         return float("nan")
-    bleu = BLEU(tokenize="none", smooth_method="floor", smooth_value=0.1, max_ngram_order=4)
-    scores = [
-        bleu.corpus_score([hyp], [[ref] for ref in texts[:i] + texts[i + 1 :]]).score / 100
-        for i, hyp in enumerate(texts)
-    ]
+    bleu = BLEU(tokenize="none", max_ngram_order=4)
+    scores = []
+    for i, hyp in enumerate(texts):
+        counts = bleu.corpus_score([hyp], [[ref] for ref in texts[:i] + texts[i + 1 :]])
+        totals = [max(1, total) for total in counts.totals]
+        smoothed = BLEU.compute_bleu(counts.counts, totals, counts.sys_len, counts.ref_len, "floor", 0.1)
+        scores.append(smoothed.score / 100)
     return float(np.mean(scores))
 
 
@@ -116,6 +114,7 @@ def strategy_metrics(
     n_tokens = sum(len(s) for s in samples)
     metrics = {f"distinct_{n}": distinct_n(samples, n) for n in (1, 2, 3)}
     metrics |= {f"rep_{n}": rep_n(samples, n) for n in (2, 3, 4)}
+    metrics["seq_rep_4"] = seq_rep_n(samples, 4)  # Welleck et al. report n = 4
     metrics |= {
         "diversity": diversity(samples),
         "self_bleu4": self_bleu4(samples),

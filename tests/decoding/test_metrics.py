@@ -15,10 +15,9 @@ def _words(text: str) -> list[int]:
     return [vocab.setdefault(w, len(vocab)) for w in text.split()]
 
 
-def test_distinct_n_divides_by_tokens_and_the_variant_by_ngrams():
+def test_distinct_n_divides_by_tokens_not_by_ngrams():
     assert metrics.distinct_n([ABABAB], 1) == pytest.approx(2 / 6)
-    assert metrics.distinct_n([ABABAB], 2) == pytest.approx(2 / 6)
-    assert metrics.distinct_n_per_ngram([ABABAB], 2) == pytest.approx(0.4)
+    assert metrics.distinct_n([ABABAB], 2) == pytest.approx(2 / 6)  # 2 / 5 per n-gram occurrence
 
 
 def test_distinct_n_is_corpus_level():
@@ -29,6 +28,8 @@ def test_seq_rep_n():
     assert metrics.seq_rep_n([ABABAB], 2) == pytest.approx(0.6)
     assert metrics.seq_rep_n([ABABAB], 1) == pytest.approx(0.6667, abs=1e-4)
     assert metrics.seq_rep_n([ABABAB, [1, 2, 3]], 2) == pytest.approx((0.6 + 0.0) / 2)
+    # Per sample, unlike rep-n: a looping sample beside a varied one.
+    assert metrics.seq_rep_n([ABABAB, [1, 2, 3]], 4) == pytest.approx(1 - 2 / 3)  # [1, 2, 3] has no 4-gram
 
 
 def test_rep_n_and_diversity():
@@ -50,6 +51,12 @@ def test_self_bleu_uses_floor_smoothing_for_missing_higher_order_matches():
     expected = math.exp((math.log(6 / 8) + math.log(3 / 7) + math.log(0.1 / 6) + math.log(0.1 / 5)) / 4)
     assert metrics.self_bleu4([hyp, ref]) == pytest.approx(expected, rel=1e-4)
 
+
+
+def test_self_bleu_of_samples_shorter_than_four_tokens_is_smoothed_like_nltk():
+    # Three identical tokens: no 4-gram at all. NLTK's method1 counts that order as 0.1 / 1.
+    assert metrics.self_bleu4([[5, 6, 7], [5, 6, 7]]) == pytest.approx(0.1**0.25)
+    assert metrics.self_bleu4([[], [5, 6, 7]]) == 0.0  # an empty sample matches nothing
 
 @pytest.mark.parametrize(
     ("sample", "looped"),
@@ -89,6 +96,7 @@ def test_strategy_metrics_names():
         "rep_2",
         "rep_3",
         "rep_4",
+        "seq_rep_4",
         "diversity",
         "self_bleu4",
         "repetition_rate",
