@@ -54,9 +54,11 @@ def attention_statistics(
     distance = (rows[:, None] - rows[None, :]).clamp(min=0).to(attention.dtype)  # i - j for j <= i
     weighted_distance = (attention * distance).sum(dim=3)
     row_mass = attention.sum(dim=3)
+    # Without the first token, each row renormalised to sum to 1; a row with nothing left drops out.
     no_first = attention.scatter(3, index, 0.0)
     no_first_mass = no_first.sum(dim=3)
-    no_first_distance = (no_first * distance).sum(dim=3)
+    has_rest = (no_first_mass > 0).to(attention.dtype)
+    no_first_distance = (no_first * distance).sum(dim=3) / no_first_mass.clamp(min=torch.finfo(attention.dtype).tiny)
     previous = torch.diagonal(attention, offset=-1, dim1=2, dim2=3)  # A[i, i-1] for i >= 1
     previous = torch.cat([torch.zeros_like(previous[..., :1]), previous], dim=2)
     weights = valid[:, None, :].to(attention.dtype)
@@ -67,7 +69,7 @@ def attention_statistics(
         # Vig & Belinkov 2019, Eq. 6: a ratio of sums over every valid row, not a mean of per-row ratios.
         "mean_distance": (weighted_distance * weights).sum(dim=(0, 2)) / (row_mass * weights).sum(dim=(0, 2)),
         "mean_distance_no_first": (no_first_distance * weights).sum(dim=(0, 2))
-        / (no_first_mass * weights).sum(dim=(0, 2)).clamp(min=1e-12),
+        / (has_rest * weights).sum(dim=(0, 2)).clamp(min=1),
         "previous_token_mass": _row_mean(previous, after_first),
         "self_mass": _row_mean(torch.diagonal(attention, dim1=2, dim2=3), valid),
     }
