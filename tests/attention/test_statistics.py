@@ -54,7 +54,6 @@ def test_row_level_statistics_of_the_reference_patterns():
     assert previous["mean_distance_no_first"].item() == pytest.approx(1.0)
 
 
-
 def test_distance_without_the_first_token_renormalises_each_row():
     # docs/attention-statistics.md's 3 x 3 example: rows 1 and 2 renormalised without key 0 are
     # (1) at distance 0 and (1/3, 2/3) at distances (1, 0); row 0 has nothing left. (0 + 1/3) / 2.
@@ -63,6 +62,7 @@ def test_distance_without_the_first_token_renormalises_each_row():
     # A sink head's leftover counts in full once renormalised: its rows are as far as their rest says.
     sink = torch.tensor([[1.0, 0, 0], [0.99, 0.01, 0], [0.98, 0.01, 0.01]])
     assert attention_statistics(sink[None, None])["mean_distance_no_first"].item() == pytest.approx(0.25)
+
 
 def test_left_padding_is_ignored():
     single = _pattern("uniform")

@@ -52,11 +52,11 @@ def test_self_bleu_uses_floor_smoothing_for_missing_higher_order_matches():
     assert metrics.self_bleu4([hyp, ref]) == pytest.approx(expected, rel=1e-4)
 
 
-
 def test_self_bleu_of_samples_shorter_than_four_tokens_is_smoothed_like_nltk():
     # Three identical tokens: no 4-gram at all. NLTK's method1 counts that order as 0.1 / 1.
     assert metrics.self_bleu4([[5, 6, 7], [5, 6, 7]]) == pytest.approx(0.1**0.25)
     assert metrics.self_bleu4([[], [5, 6, 7]]) == 0.0  # an empty sample matches nothing
+
 
 @pytest.mark.parametrize(
     ("sample", "looped"),
