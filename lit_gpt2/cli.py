@@ -14,6 +14,7 @@ from lit_gpt2.callbacks.export import HFExportCallback
 from lit_gpt2.callbacks.throughput import TokenThroughputMonitor
 from lit_gpt2.checkpoints import best_checkpoint_recorded_in, find_last_checkpoint, verify_checkpoint
 from lit_gpt2.commands import COMMANDS
+from lit_gpt2.commands.runner import run_command
 from lit_gpt2.data.datamodule import MovieScriptsDataModule
 from lit_gpt2.distributed import close_process_group
 from lit_gpt2.errors import UserInputError
@@ -62,26 +63,11 @@ class LitGPT2CLI(LightningCLI):
             config.trainer.precision = default_precision(config.trainer.accelerator)
         if config.get("ckpt_path") in ("last", "best"):
             resolve_named_checkpoint(config, resume_run=self.subcommand == "fit")
+        if config.get("ckpt_path") not in (None, "hpc", "registry"):
+            # A damaged checkpoint gets one clear line, before any model is built or downloaded.
+            verify_checkpoint(config.ckpt_path)
         if config.data.train_tokenizer:
             use_fitted_tokenizer(config)
-
-    def before_fit(self) -> None:
-        self._verify_ckpt_path()
-
-    def before_validate(self) -> None:
-        self._verify_ckpt_path()
-
-    def before_test(self) -> None:
-        self._verify_ckpt_path()
-
-    def before_predict(self) -> None:
-        self._verify_ckpt_path()
-
-    def _verify_ckpt_path(self) -> None:
-        """A damaged checkpoint gets one clear line, not a traceback from deep inside torch.load."""
-        ckpt_path = self.config[self.subcommand].get("ckpt_path")
-        if ckpt_path and ckpt_path not in ("last", "best", "hpc", "registry"):
-            verify_checkpoint(ckpt_path)
 
     def after_fit(self) -> None:
         log_dir = self.trainer.log_dir  # a collective under DDP: asked on every rank
@@ -162,7 +148,7 @@ def main(args: list[str] | None = None) -> None:
     argv = sys.argv[1:] if args is None else list(args)
     try:
         if argv and argv[0] in COMMANDS:
-            COMMANDS[argv[0]](argv[1:])
+            run_command(argv[0], COMMANDS[argv[0]], argv[1:])
             return
         LitGPT2CLI(
             GPT2LitModule,

@@ -1,4 +1,8 @@
-"""The project's own commands beside LightningCLI's: thin front ends over the core."""
+"""The project's own commands beside LightningCLI's: thin front ends over the core.
+
+Each is a typed function whose signature and ``Args:`` docstring are its command-line options
+(``lit_gpt2.commands.runner``); call them from Python with the same arguments.
+"""
 
 from collections.abc import Callable
 
@@ -10,7 +14,7 @@ from lit_gpt2.commands.export import export_command
 from lit_gpt2.commands.generate import generate_command
 from lit_gpt2.commands.train_tokenizer import train_tokenizer_command
 
-COMMANDS: dict[str, Callable[[list[str]], None]] = {
+COMMANDS: dict[str, Callable[..., None]] = {
     "generate": generate_command,
     "compare": compare_command,
     "architecture": architecture_command,

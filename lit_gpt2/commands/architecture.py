@@ -3,25 +3,27 @@
 import json
 from pathlib import Path
 
-from jsonargparse import ArgumentParser
+from lit_gpt2.errors import UserInputError
+from lit_gpt2.modeling.architecture import COMPARABLE_FAMILIES, describe, meta_gpt2
 
-from lit_gpt2.modeling.architecture import describe, meta_gpt2
 
+def architecture_command(model: str = "gpt2", compare: list[str] | None = None, out: str | None = None) -> None:
+    """GPT-2's anatomy: components, parameters, FLOPs and KV cache, built on the meta device (no weights).
 
-def architecture_command(argv: list[str]) -> None:
-    parser = ArgumentParser(prog="lit-gpt2 architecture", description="GPT-2 anatomy, built on the meta device.")
-    parser.add_argument("--model", type=str, default="gpt2", help="Size preset, saved folder or hub name.")
-    parser.add_argument("--compare", type=list[str], default=[], help='Other families: ["bert", "bart", "t5"].')
-    parser.add_argument("--out", type=str | None, default=None, help="Also write architecture.md and .json here.")
-    cfg = parser.parse_args(argv)
-    unknown = set(cfg.compare) - {"bert", "bart", "t5"}
+    Args:
+        model: A size preset (gpt2, gpt2-medium, ...), a saved or exported folder, or a hub name.
+        compare: Other model families to set beside it, space-separated: bert bart t5 xlnet.
+        out: Also write architecture.md and architecture.json into this folder.
+    """
+    compare = list(compare or [])
+    unknown = set(compare) - set(COMPARABLE_FAMILIES)
     if unknown:
-        parser.error(f"--compare takes bert, bart and t5; unknown: {', '.join(sorted(unknown))}")
-    markdown, data = describe(meta_gpt2(cfg.model), cfg.model, cfg.compare)
+        raise UserInputError(f"--compare takes {', '.join(COMPARABLE_FAMILIES)}; unknown: {', '.join(sorted(unknown))}")
+    markdown, data = describe(meta_gpt2(model), model, compare)
     print(markdown)
-    if cfg.out:
-        out = Path(cfg.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "architecture.md").write_text(markdown, encoding="utf-8")
-        (out / "architecture.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
-        print(f"Wrote {out / 'architecture.md'} and {out / 'architecture.json'}")
+    if out:
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "architecture.md").write_text(markdown, encoding="utf-8")
+        (folder / "architecture.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
+        print(f"Wrote {folder / 'architecture.md'} and {folder / 'architecture.json'}")

@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 import torch
-from jsonargparse import ArgumentParser
 
 from lit_gpt2.attention.probe import probe_attention
 from lit_gpt2.attention.statistics import STATISTICS, attention_rollout, attention_statistics, classify_heads
@@ -17,32 +16,46 @@ CAVEAT = (
 )
 
 
-def attention_command(argv: list[str]) -> None:
-    parser = ArgumentParser(prog="lit-gpt2 attention", description="Attention heatmaps, statistics and head classes.")
-    parser.add_argument("--model", type=str, required=True, help="A .ckpt, an exported folder, or a hub name.")
-    parser.add_argument("--text", type=str, required=True, help="Text to probe; \\n for a line break.")
-    parser.add_argument("--out", type=str, required=True, help="Folder for the PNGs and statistics.json.")
-    parser.add_argument("--heads", type=list[tuple[int, int]] | None, default=None, help="(layer, head) maps to draw.")
-    parser.add_argument("--prepend_eos", type=bool, default=True, help="Start with <|endoftext|> (stable sink).")
-    parser.add_argument("--previous_threshold", type=float, default=0.5, help="Previous-token head above this.")
-    parser.add_argument("--sink_threshold", type=float, default=0.5, help="Sink head above this first-token mass.")
-    parser.add_argument("--broad_threshold", type=float, default=0.8, help="Broad head above this normalised entropy.")
-    cfg = parser.parse_args(argv)
-    model, tokenizer = load_model_and_tokenizer(cfg.model)
-    probe = probe_attention(model, tokenizer, [cfg.text.replace("\\n", "\n")], cfg.prepend_eos)
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
+def attention_command(
+    model: str,
+    text: str,
+    out: str,
+    heads: list[tuple[int, int]] | None = None,
+    prepend_eos: bool = True,
+    previous_threshold: float = 0.5,
+    sink_threshold: float = 0.5,
+    broad_threshold: float = 0.8,
+) -> None:
+    """Where each head of a model looks on a text: heatmaps (PNG), statistics.json and a summary.
+
+    Args:
+        model: The model: a .ckpt, an exported folder, or a hub name.
+        text: Text to probe; \n stands for a line break.
+        out: Folder for the PNGs and statistics.json (created if missing).
+        heads: (layer, head) pairs to draw one map each, space-separated: [0,1] [2,3]. Default: the
+            clearest previous-token and sink heads, and layer 0 head 0.
+        prepend_eos: Start the text with <|endoftext|>, a stable first token for sink heads to use.
+        previous_threshold: A head is a previous-token head above this mean previous-token mass.
+        sink_threshold: A head is a sink head above this mean first-token mass.
+        broad_threshold: A head is a broad head above this mean normalised entropy.
+    """
+    loaded, tokenizer = load_model_and_tokenizer(model)
+    probe = probe_attention(loaded, tokenizer, [text.replace("\\n", "\n")], prepend_eos)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
 
     per_layer = [attention_statistics(a, probe.attention_mask) for a in probe.attentions]
     stacked = {name: torch.stack([layer[name] for layer in per_layer]) for name in STATISTICS}
-    classes = classify_heads(stacked, cfg.previous_threshold, cfg.sink_threshold, cfg.broad_threshold)
+    classes = classify_heads(stacked, previous_threshold, sink_threshold, broad_threshold)
     tokens = probe.tokens[0]
-    attention_grid(probe.attentions).savefig(out / "grid.png", dpi=100)
-    attention_heatmap(attention_rollout(probe.attentions)[0], tokens, "attention rollout").savefig(out / "rollout.png")
-    heads = cfg.heads or sorted({*classes["previous_token"][:2], *classes["sink"][:1], (0, 0)})
+    attention_grid(probe.attentions).savefig(folder / "grid.png", dpi=100)
+    attention_heatmap(attention_rollout(probe.attentions)[0], tokens, "attention rollout").savefig(
+        folder / "rollout.png"
+    )
+    heads = heads or sorted({*classes["previous_token"][:2], *classes["sink"][:1], (0, 0)})
     for layer, head in heads:
         figure = attention_heatmap(probe.attentions[layer][0, head], tokens, f"layer {layer}, head {head}")
-        figure.savefig(out / f"layer{layer}_head{head}.png")
+        figure.savefig(folder / f"layer{layer}_head{head}.png")
     statistics = {
         "text": probe.texts[0],
         "tokens": tokens,
@@ -50,9 +63,9 @@ def attention_command(argv: list[str]) -> None:
         "head_classes": {name: [list(pair) for pair in pairs] for name, pairs in classes.items()},
         "caveat": CAVEAT,
     }
-    (out / "statistics.json").write_text(json.dumps(statistics, indent=2), encoding="utf-8")
+    (folder / "statistics.json").write_text(json.dumps(statistics, indent=2), encoding="utf-8")
     print(summary(stacked, classes))
-    print(f"\nWrote grid.png, rollout.png, {len(heads)} head map(s) and statistics.json to {out}")
+    print(f"\nWrote grid.png, rollout.png, {len(heads)} head map(s) and statistics.json to {folder}")
 
 
 def summary(stacked: dict[str, torch.Tensor], classes: dict[str, list[tuple[int, int]]]) -> str:

@@ -3,11 +3,10 @@
 import csv
 from pathlib import Path
 
-from jsonargparse import ArgumentParser
 from rich.progress import track
 
 from lit_gpt2.checkpoints import load_model_and_tokenizer
-from lit_gpt2.commands.prompts import add_prompt_arguments, read_prompts
+from lit_gpt2.commands.prompts import read_prompts
 from lit_gpt2.decoding.distribution import next_token_distribution
 from lit_gpt2.decoding.evaluate import StrategyResult, evaluate_samples
 from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, generate_samples
@@ -27,44 +26,59 @@ CHARTED = (
 )
 
 
-def compare_command(argv: list[str]) -> None:
-    parser = ArgumentParser(prog="lit-gpt2 compare", description="Compare decoding strategies (and two models).")
-    parser.add_argument("--model", type=str, required=True, help="A .ckpt, an exported folder, or a hub name.")
-    parser.add_argument("--baseline", type=str | None, default=None, help="Second model, e.g. the base before tuning.")
-    add_prompt_arguments(parser)
-    parser.add_argument("--strategies", type=list[str], default=list(PRESETS), help="Preset names to run.")
-    parser.add_argument("--max_new_tokens", type=int, default=48, help="Tokens to generate per prompt.")
-    parser.add_argument("--seed", type=int, default=0, help="Sampling seed, the same for every strategy and model.")
-    parser.add_argument("--out", type=str, required=True, help="Report folder (created if missing).")
-    cfg = parser.parse_args(argv)
-    prompts = read_prompts(cfg.prompt, cfg.prompts_file, default=list(DEFAULT_PROMPTS))
-    strategies = resolve_strategies(cfg.strategies)
-    out = Path(cfg.out)
-    (out / "charts").mkdir(parents=True, exist_ok=True)
+def compare_command(
+    model: str,
+    out: str,
+    baseline: str | None = None,
+    prompt: list[str] | None = None,
+    prompts_file: str | None = None,
+    strategies: list[str] | None = None,
+    max_new_tokens: int = 48,
+    seed: int = 0,
+) -> None:
+    """Compare decoding strategies on one prompt set (and two models), as a report folder: report.md,
+    metrics.csv and charts.
+
+    Args:
+        model: The model: a .ckpt, an exported folder, or a hub name.
+        out: Report folder (created if missing).
+        baseline: A second model run on the same prompts and seeds, e.g. the base model before tuning.
+        prompt: Prompt texts, space-separated or the option repeated; \n stands for a line break.
+            Default: the sample callback's screenplay prompts.
+        prompts_file: More prompts: a .jsonl file with a "prompt" field per line, or text with prompts
+            separated by lines holding only ---.
+        strategies: Preset names to run, space-separated; default every preset.
+        max_new_tokens: Tokens to generate per prompt.
+        seed: Sampling seed, the same for every strategy and model.
+    """
+    prompts = read_prompts(prompt, prompts_file, default=list(DEFAULT_PROMPTS))
+    chosen = resolve_strategies(strategies or list(PRESETS))
+    folder = Path(out)
+    (folder / "charts").mkdir(parents=True, exist_ok=True)
 
     runs: dict[str, dict[str, StrategyResult]] = {}
-    for label, spec in (("model", cfg.model), ("baseline", cfg.baseline)):
+    for label, spec in (("model", model), ("baseline", baseline)):
         if spec is None:
             continue
-        model, tokenizer = load_model_and_tokenizer(spec)
+        loaded, tokenizer = load_model_and_tokenizer(spec)
         runs[label] = {
-            s.name: evaluate_samples(
-                model, generate_samples(model, tokenizer, prompts, s, cfg.max_new_tokens, cfg.seed)
-            )
-            for s in track(strategies, description=f"{label}: strategies")
+            s.name: evaluate_samples(loaded, generate_samples(loaded, tokenizer, prompts, s, max_new_tokens, seed))
+            for s in track(chosen, description=f"{label}: strategies")
         }
-        chart = next_token_chart(next_token_distribution(model, tokenizer, prompts[0]))
-        chart.savefig(out / "charts" / f"next_token_{label}.png", dpi=110)
+        chart = next_token_chart(next_token_distribution(loaded, tokenizer, prompts[0]))
+        chart.savefig(folder / "charts" / f"next_token_{label}.png", dpi=110)
 
     metrics = {label: {n: r.metrics for n, r in results.items()} for label, results in runs.items()}
-    _write_csv(out / "metrics.csv", metrics)
+    _write_csv(folder / "metrics.csv", metrics)
     for metric in CHARTED:
         values = {n: m[metric] for n, m in metrics["model"].items()}
         base = {n: m[metric] for n, m in metrics["baseline"].items()} if "baseline" in metrics else None
-        metric_bars(metric, values, base).savefig(out / "charts" / f"{metric}.png", dpi=110)
-    report = _report(cfg, runs, metrics, prompts)
-    (out / "report.md").write_text(report, encoding="utf-8")
-    print(f"Wrote {out / 'report.md'}, {out / 'metrics.csv'} and {len(CHARTED) + len(runs)} charts in {out / 'charts'}")
+        metric_bars(metric, values, base).savefig(folder / "charts" / f"{metric}.png", dpi=110)
+    heading = f"Model: `{model}`" + (f"; baseline: `{baseline}`" if baseline else "")
+    settings = f"{len(prompts)} prompt(s), {max_new_tokens} new tokens, seed {seed} for every strategy and model."
+    (folder / "report.md").write_text(_report(heading, settings, runs, metrics), encoding="utf-8")
+    charts = len(CHARTED) + len(runs)
+    print(f"Wrote {folder / 'report.md'}, {folder / 'metrics.csv'} and {charts} charts in {folder / 'charts'}")
 
 
 def _write_csv(path: Path, metrics: dict[str, dict[str, dict[str, float]]]) -> None:
@@ -77,13 +91,13 @@ def _write_csv(path: Path, metrics: dict[str, dict[str, dict[str, float]]]) -> N
                 writer.writerow([label, strategy, *(f"{values[n]:.6g}" for n in names)])
 
 
-def _report(cfg, runs, metrics, prompts) -> str:
+def _report(heading: str, settings: str, runs: dict, metrics: dict) -> str:
     columns = list(CHARTED)
     lines = [
         "# Decoding strategies compared",
         "",
-        f"Model: `{cfg.model}`" + (f"; baseline: `{cfg.baseline}`" if cfg.baseline else ""),
-        f"{len(prompts)} prompt(s), {cfg.max_new_tokens} new tokens, seed {cfg.seed} for every strategy and model.",
+        heading,
+        settings,
         "Metric definitions: distinct-n over generated tokens (Li et al. 2016), rep-n and diversity (Su et al. 2022),",
         "Self-BLEU-4 (lower = samples differ more), repetition rate = % of samples ending in a loop",
         "(Holtzman et al. 2020), perplexity of the samples under the model's untempered logits, structure =",

@@ -4,35 +4,71 @@ import dataclasses
 import json
 from pathlib import Path
 
-from jsonargparse import ArgumentParser
-
 from lit_gpt2.checkpoints import load_model_and_tokenizer
-from lit_gpt2.commands.prompts import add_prompt_arguments, read_prompts
+from lit_gpt2.commands.prompts import read_prompts
 from lit_gpt2.decoding.generate import generate_samples
-from lit_gpt2.decoding.strategies import OVERRIDABLE, PRESETS, DecodingStrategy, customised
+from lit_gpt2.decoding.strategies import customised
 
 
-def generate_command(argv: list[str]) -> None:
-    parser = ArgumentParser(prog="lit-gpt2 generate", description="Continue prompts with a decoding strategy.")
-    parser.add_argument("--model", type=str, required=True, help="A .ckpt, an exported folder, or a hub name.")
-    add_prompt_arguments(parser)
-    parser.add_argument("--strategy", type=str, default="greedy", choices=list(PRESETS), help="Decoding preset.")
-    for field in dataclasses.fields(DecodingStrategy):
-        if field.name in OVERRIDABLE:
-            parser.add_argument(f"--{field.name}", type=field.type | None, default=None, help="Overrides the preset.")
-    parser.add_argument("--max_new_tokens", type=int, default=64, help="Tokens to generate per prompt.")
-    parser.add_argument("--seed", type=int, default=0, help="Sampling seed.")
-    parser.add_argument("--jsonl", type=str | None, default=None, help="Also write one JSON line per prompt here.")
-    cfg = parser.parse_args(argv)
-    prompts = read_prompts(cfg.prompt, cfg.prompts_file)
-    strategy = customised(cfg.strategy, {k: cfg[k] for k in OVERRIDABLE})
-    model, tokenizer = load_model_and_tokenizer(cfg.model)
-    samples = generate_samples(model, tokenizer, prompts, strategy, cfg.max_new_tokens, cfg.seed)
-    for prompt, text in zip(samples.prompts, samples.texts):
-        print(f"=== {strategy.name} | seed {cfg.seed} ===\n{prompt}{text}\n")
-    if cfg.jsonl:
-        with Path(cfg.jsonl).open("w", encoding="utf-8") as out:
-            for prompt, text in zip(samples.prompts, samples.texts):
-                record = {"prompt": prompt, "continuation": text, "seed": cfg.seed, **dataclasses.asdict(strategy)}
+def generate_command(
+    model: str,
+    prompt: list[str] | None = None,
+    prompts_file: str | None = None,
+    strategy: str = "greedy",
+    temperature: float | None = None,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    typical_p: float | None = None,
+    min_p: float | None = None,
+    do_sample: bool | None = None,
+    num_beams: int | None = None,
+    repetition_penalty: float | None = None,
+    no_repeat_ngram_size: int | None = None,
+    max_new_tokens: int = 64,
+    seed: int = 0,
+    jsonl: str | None = None,
+) -> None:
+    """Continue prompts with a decoding strategy (a preset, optionally with its knobs overridden).
+
+    Args:
+        model: The model: a .ckpt, an exported folder, or a hub name.
+        prompt: Prompt texts, space-separated or the option repeated; \\n stands for a line break.
+        prompts_file: More prompts: a .jsonl file with a "prompt" field per line, or text with prompts
+            separated by lines holding only ---.
+        strategy: A decoding preset (greedy, beam-5, temperature-0.7, top-k-40, top-p-0.9, ...).
+        temperature: Overrides the preset's softmax temperature (a sampling knob: turns sampling on).
+        top_k: Overrides the preset's top-k (sampling knob; 0 keeps every token).
+        top_p: Overrides the preset's nucleus mass (sampling knob).
+        typical_p: Overrides the preset's typical-sampling mass (sampling knob).
+        min_p: Overrides the preset's min-p (sampling knob).
+        do_sample: Overrides whether the preset samples.
+        num_beams: Overrides the preset's beam width.
+        repetition_penalty: Overrides the preset's repetition penalty.
+        no_repeat_ngram_size: Overrides the preset's banned n-gram size.
+        max_new_tokens: Tokens to generate per prompt.
+        seed: Sampling seed: the same seed gives the same text.
+        jsonl: Also write one JSON line per prompt (prompt, continuation, seed, strategy) here.
+    """
+    prompts = read_prompts(prompt, prompts_file)
+    overrides = {
+        "temperature": temperature,
+        "top_k": top_k,
+        "top_p": top_p,
+        "typical_p": typical_p,
+        "min_p": min_p,
+        "do_sample": do_sample,
+        "num_beams": num_beams,
+        "repetition_penalty": repetition_penalty,
+        "no_repeat_ngram_size": no_repeat_ngram_size,
+    }
+    chosen = customised(strategy, overrides)
+    loaded, tokenizer = load_model_and_tokenizer(model)
+    samples = generate_samples(loaded, tokenizer, prompts, chosen, max_new_tokens, seed)
+    for text_prompt, text in zip(samples.prompts, samples.texts):
+        print(f"=== {chosen.name} | seed {seed} ===\n{text_prompt}{text}\n")
+    if jsonl:
+        with Path(jsonl).open("w", encoding="utf-8") as out:
+            for text_prompt, text in zip(samples.prompts, samples.texts):
+                record = {"prompt": text_prompt, "continuation": text, "seed": seed, **dataclasses.asdict(chosen)}
                 out.write(json.dumps(record) + "\n")
-        print(f"Wrote {len(prompts)} line(s) to {cfg.jsonl}")
+        print(f"Wrote {len(prompts)} line(s) to {jsonl}")

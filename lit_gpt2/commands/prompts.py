@@ -3,17 +3,9 @@
 import json
 from pathlib import Path
 
-from jsonargparse import ArgumentParser
-
 from lit_gpt2.errors import UserInputError
 
 PROMPT_SEPARATOR = "---"
-
-
-def add_prompt_arguments(parser: ArgumentParser) -> None:
-    """``--prompt`` (repeatable) and ``--prompts_file``, the options ``read_prompts`` reads."""
-    parser.add_argument("--prompt", action="append", type=str, help="Prompt text (repeatable); \\n for a line break.")
-    parser.add_argument("--prompts_file", type=str | None, default=None, help=".jsonl ('prompt') or --- separated")
 
 
 def read_prompts(prompts: list[str] | None, prompts_file: str | None, default: list[str] | None = None) -> list[str]:

@@ -162,6 +162,10 @@ FAMILIES = {
 }
 
 
+# The families `lit-gpt2 architecture --compare` can set beside GPT-2.
+COMPARABLE_FAMILIES: tuple[str, ...] = tuple(name for name in FAMILIES if name != "gpt2")
+
+
 def comparison_rows(gpt2: GPT2LMHeadModel, others: list[str]) -> list[dict[str, str]]:
     """One row per model: GPT-2 first, then each of ``others`` (bert, bart, t5) from default configs."""
     from transformers import (
