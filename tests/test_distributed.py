@@ -1,15 +1,20 @@
-"""Two CPU processes (DDP over gloo) through the real command: callbacks log once, perplexity is exact."""
+"""Two CPU processes (DDP over gloo) through the real command: callbacks log once, perplexity is exact;
+side passes where the weights are whole; the process group closed cleanly."""
 
+import inspect
 import os
 import subprocess
 import sys
 
+import torch
 import torch.distributed as dist
 import yaml
+from lightning.pytorch.strategies import FSDPStrategy, SingleDeviceStrategy, Strategy
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from torch import nn
 
 from conftest import REPO, printed_val_ppl, tiny_fit_args
-from lit_gpt2.distributed import close_process_group
+from lit_gpt2.distributed import close_process_group, run_where_weights_are_whole
 
 CALLBACKS = {
     "trainer": {
@@ -60,3 +65,44 @@ def test_close_process_group_ends_a_gloo_group_and_is_a_no_op_without_one(tmp_pa
     assert not dist.is_initialized()
     close_process_group()
     assert not dist.is_initialized()
+
+
+class GathersOnlyInForward(nn.Module):
+    """Stands in for FSDP's root unit, whose own weights are whole only while its forward runs."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+        self.gathered = False
+
+    def forward(self, *args):
+        self.gathered = True
+        try:
+            return self.inner(*args)
+        finally:
+            self.gathered = False
+
+
+def test_sharded_side_passes_run_inside_the_wrappers_forward(tiny_module):
+    wrapper = GathersOnlyInForward(tiny_module)
+    strategy = FSDPStrategy()
+    strategy.model = wrapper
+    forward = tiny_module.forward
+    assert run_where_weights_are_whole(strategy, tiny_module, lambda: wrapper.gathered) is True
+    assert tiny_module.forward == forward  # the redirection is undone
+
+
+def test_unsharded_side_passes_run_directly(tiny_module):
+    wrapper = GathersOnlyInForward(tiny_module)
+    strategy = SingleDeviceStrategy(torch.device("cpu"))
+    strategy.model = wrapper
+    assert run_where_weights_are_whole(strategy, tiny_module, lambda: wrapper.gathered) is False
+
+
+def test_lightnings_private_forward_redirection_is_where_and_as_we_call_it():
+    # run_where_weights_are_whole relies on this private Lightning API: fail here, loudly, if it moves.
+    redirection = getattr(SingleDeviceStrategy(torch.device("cpu")), "_forward_redirection", None)
+    assert redirection is not None, "Lightning moved Strategy._forward_redirection: update lit_gpt2/distributed.py"
+    parameters = list(inspect.signature(type(redirection).__call__).parameters)
+    assert parameters[1:4] == ["wrapper_module", "original_module", "method_name"], parameters
+    assert issubclass(FSDPStrategy, Strategy)

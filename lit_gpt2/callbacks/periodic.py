@@ -8,8 +8,8 @@ import lightning as L
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
-from lit_gpt2.callbacks.tensorboard import run_side_pass, tensorboard_writer
-from lit_gpt2.distributed import is_sharded
+from lit_gpt2.callbacks.tensorboard import tensorboard_writer
+from lit_gpt2.distributed import is_sharded, run_where_weights_are_whole
 from lit_gpt2.errors import UserInputError
 
 
@@ -76,7 +76,9 @@ class PeriodicTensorBoardCallback(L.Callback):
         if trainer.is_global_zero or sharded:  # other ranks have nothing to draw and need not join
             start = time.perf_counter()
             writer = tensorboard_writer(trainer)
-            scalars = run_side_pass(trainer, pl_module, lambda: self.log_round(trainer, pl_module, writer, sharded))
+            scalars = run_where_weights_are_whole(
+                trainer.strategy, pl_module, lambda: self.log_round(trainer, pl_module, writer, sharded)
+            )
             scalars[self.seconds_tag] = time.perf_counter() - start
         # Every rank gets rank 0's values, so a monitor (EarlyStopping, ModelCheckpoint) decides alike on all.
         scalars = trainer.strategy.broadcast(scalars, src=0)
