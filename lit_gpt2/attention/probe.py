@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from lit_gpt2.decoding.generate import left_pad
 from lit_gpt2.modeling.inference import inference_pass
 
 
@@ -46,7 +45,7 @@ def probe_attention(
     limit = model.config.n_positions
     ids = [([tokenizer.eos_token_id] if prepend_eos else []) + row for row in tokenizer(texts)["input_ids"]]
     ids = [row[:limit] or [tokenizer.eos_token_id] for row in ids]
-    batch = left_pad(ids, tokenizer.pad_token_id, device)
+    batch = tokenizer.pad({"input_ids": ids}, padding=True, padding_side="left", return_tensors="pt").to(device)
     with inference_pass(model), eager_attention(model):  # eval mode: with dropout off, rows sum to 1
         out = model(**batch, output_attentions=True)
     tokens = [tokenizer.convert_ids_to_tokens(row) for row in ids]

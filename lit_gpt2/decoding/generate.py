@@ -62,17 +62,6 @@ def encode_prompts(
     return encoded
 
 
-def left_pad(prompt_ids: list[list[int]], pad_token_id: int, device: torch.device) -> dict[str, torch.Tensor]:
-    """Batch prompts with padding on the left, where a causal model's generation does not see it."""
-    width = max(len(ids) for ids in prompt_ids)
-    input_ids = torch.full((len(prompt_ids), width), pad_token_id, dtype=torch.long)
-    attention_mask = torch.zeros_like(input_ids)
-    for row, ids in enumerate(prompt_ids):
-        input_ids[row, width - len(ids) :] = torch.tensor(ids)
-        attention_mask[row, width - len(ids) :] = 1
-    return {"input_ids": input_ids.to(device), "attention_mask": attention_mask.to(device)}
-
-
 def generate_samples(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
@@ -88,7 +77,8 @@ def generate_samples(
     """
     device = next(model.parameters()).device
     prompt_ids = encode_prompts(tokenizer, prompts, model.config.n_positions, max_new_tokens)
-    batch = left_pad(prompt_ids, tokenizer.pad_token_id, device)
+    # Padding on the left, where a causal model's generation does not see it.
+    batch = tokenizer.pad({"input_ids": prompt_ids}, padding=True, padding_side="left", return_tensors="pt").to(device)
     config = strategy.generation_config(max_new_tokens, tokenizer.pad_token_id, tokenizer.eos_token_id)
     with inference_pass(model), _forked_rng(device):
         torch.manual_seed(seed)
