@@ -12,7 +12,6 @@ import torch
 
 from lit_gpt2.data.datamodule import MovieScriptsDataModule
 from lit_gpt2.module import GPT2LitModule
-from lit_gpt2.optim import adamw_param_groups, warmup_cosine_scheduler
 
 # Dropout off: each framework draws dropout masks differently, and the runs must end at the same loss.
 NO_DROPOUT = {"resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0}
@@ -111,14 +110,8 @@ def build(cfg: BenchConfig) -> tuple[GPT2LitModule, MovieScriptsDataModule]:
 
 
 def optimizer_and_schedule(module: GPT2LitModule, cfg: BenchConfig):
-    hp = module.hparams
-    optimizer = torch.optim.AdamW(
-        adamw_param_groups(module.model, hp.weight_decay),
-        lr=hp.learning_rate,
-        betas=hp.betas,
-        fused=(cfg.device == "cuda") or None,  # the same AdamW kernel as GPT2LitModule's default
-    )
-    return optimizer, warmup_cosine_scheduler(optimizer, cfg.warmup, cfg.steps, hp.min_lr_ratio)
+    # The module's own AdamW and schedule, fused on a GPU as GPT2LitModule's default is.
+    return module.optimizer_and_scheduler(cfg.steps, fused=cfg.device == "cuda")
 
 
 def training_flops_per_token(cfg: BenchConfig) -> int:

@@ -232,15 +232,24 @@ class GPT2LitModule(L.LightningModule):
         # Fused by default on GPUs, except under a loss scaler (16-mixed), whose clipping must see unscaled gradients.
         scaled = getattr(self.trainer.precision_plugin, "scaler", None) is not None  # only AMP plugins have one
         fused = hp.fused_adamw if hp.fused_adamw is not None else self.device.type == "cuda" and not scaled
+        optimizer, scheduler = self.optimizer_and_scheduler(int(self.trainer.estimated_stepping_batches), fused)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def optimizer_and_scheduler(
+        self, total_steps: int, fused: bool
+    ) -> tuple[torch.optim.AdamW, torch.optim.lr_scheduler.LambdaLR]:
+        """AdamW (no decay on biases and norms) with warmup then cosine decay over ``total_steps``; the
+        training loop's and the benchmark's raw loop's, so both step the same optimizer."""
+        hp = self.hparams
         optimizer = torch.optim.AdamW(
             adamw_param_groups(self.model, hp.weight_decay),
             lr=hp.learning_rate,
             betas=tuple(hp.betas),
             fused=fused or None,  # None, not False: torch then picks foreach or the loop itself
         )
-        total = max(1, int(self.trainer.estimated_stepping_batches))
+        total = max(1, total_steps)
         scheduler = warmup_cosine_scheduler(optimizer, min(hp.warmup_steps, total), total, hp.min_lr_ratio)
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+        return optimizer, scheduler
 
     def configure_gradient_clipping(
         self,
