@@ -1,5 +1,5 @@
 """GPT-2 anatomy on the ``meta`` device: component tree, exact parameter breakdown, cost per token,
-and a comparison with BERT, BART and T5. Meta tensors have shapes but no storage: nothing is
+and a comparison with BERT, BART, T5 and XLNet. Meta tensors have shapes but no storage: nothing is
 allocated or downloaded, so even gpt2-xl is described instantly."""
 
 from dataclasses import asdict, dataclass
@@ -159,6 +159,13 @@ FAMILIES = {
         "relative position bias",
         "span corruption (text-to-text)",
     ),
+    "xlnet": (
+        "XLNet base",
+        "single stack, autoregressive (Transformer-XL)",
+        "two-stream self (content and query streams), permutation-masked, over cached memory",
+        "Transformer-XL relative encodings, segment recurrence (memory)",
+        "permutation language modelling (autoregressive over a random factorisation order: both sides, no [MASK])",
+    ),
 }
 
 
@@ -167,7 +174,12 @@ COMPARABLE_FAMILIES: tuple[str, ...] = tuple(name for name in FAMILIES if name !
 
 
 def comparison_rows(gpt2: GPT2LMHeadModel, others: list[str]) -> list[dict[str, str]]:
-    """One row per model: GPT-2 first, then each of ``others`` (bert, bart, t5) from default configs."""
+    """One row per model: GPT-2 first, then each of ``others`` (of ``COMPARABLE_FAMILIES``).
+
+    Each is built on the meta device from a config made here, never downloaded: transformers' default
+    config (BERT base, BART large, T5 small), except XLNet's default, which is xlnet-large-cased's size,
+    so XLNet is given xlnet-base-cased's (12 layers, d_model 768, 12 heads, d_inner 3072, vocabulary 32,000).
+    """
     from transformers import (
         BartConfig,
         BartForConditionalGeneration,
@@ -175,18 +187,27 @@ def comparison_rows(gpt2: GPT2LMHeadModel, others: list[str]) -> list[dict[str, 
         BertForMaskedLM,
         T5Config,
         T5ForConditionalGeneration,
+        XLNetConfig,
+        XLNetLMHeadModel,
     )
 
     builders = {
         "bert": (BertConfig, BertForMaskedLM),
         "bart": (BartConfig, BartForConditionalGeneration),
         "t5": (T5Config, T5ForConditionalGeneration),
+        "xlnet": (
+            lambda: XLNetConfig(n_layer=12, d_model=768, n_head=12, d_inner=3072, vocab_size=32000),
+            XLNetLMHeadModel,
+        ),
     }
+    unknown = [name for name in others if name not in COMPARABLE_FAMILIES]
+    if unknown:
+        raise UserInputError(f"can compare with {', '.join(COMPARABLE_FAMILIES)}; unknown: {', '.join(unknown)}")
     models = [("gpt2", gpt2)]
     for name in others:
-        config_class, model_class = builders[name]
+        make_config, model_class = builders[name]
         with torch.device("meta"):
-            models.append((name, model_class(config_class())))
+            models.append((name, model_class(make_config())))
     rows = []
     for key, model in models:
         title, family, attention, positions, objective = FAMILIES[key]
@@ -228,6 +249,15 @@ TRADE_OFFS = """\
   decoder layer (BART large has about 3x GPT-2 small's parameters), and a denoising or span-corruption
   objective that is less direct for free-running story generation. T5's relative position bias,
   unlike GPT-2's and BART's learned absolute positions, is not tied to a fixed table of positions.
+- **XLNet (single stack, permutation language modelling)**: like GPT-2 it predicts each token from the
+  ones before it, but before it in a random factorisation order, so over many orders each token is
+  predicted from context on both sides without BERT's [MASK] tokens (no mismatch between pre-training
+  and fine-tuning, and the predicted tokens are not assumed independent of each other). The price is
+  two-stream attention (a query stream that knows a position but not its token, beside the content
+  stream) and an objective so hard to fit that only the last tokens of each order are predicted
+  (partial prediction); Transformer-XL's relative encodings and segment recurrence (a cached memory of
+  the previous segment) let it read past one window, at the cost of more attention parameters per
+  layer than GPT-2 (a fifth projection, for the relative positions).
 """
 
 
@@ -260,6 +290,12 @@ def describe(model: GPT2LMHeadModel, spec: str, compare: list[str] = ()) -> tupl
         lines += ["## Compared with other transformer families", ""]
         lines += ["| " + " | ".join(columns) + " |", "|---" * len(columns) + "|"]
         lines += ["| " + " | ".join(row[c] for c in columns) + " |" for row in rows]
-        lines += ["", "Parameters counted on default configs (tied weights once).", "", TRADE_OFFS]
+        lines += [
+            "",
+            "Parameters counted on transformers' default configs, XLNet at xlnet-base-cased's size (tied "
+            "weights once).",
+            "",
+            TRADE_OFFS,
+        ]
         data["comparison"] = rows
     return "\n".join(lines), data
