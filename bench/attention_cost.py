@@ -8,16 +8,14 @@ import argparse
 import statistics
 import time
 
-from torch.utils.tensorboard._utils import figure_to_image
-
 from lit_gpt2.attention.probe import probe_attention
 from lit_gpt2.attention.statistics import attention_rollout, attention_statistics
 from lit_gpt2.module import GPT2LitModule
-from lit_gpt2.plots import attention_grid, attention_heatmap
+from lit_gpt2.plots import attention_grid, attention_heatmap, figure_to_array
 
 
 def one_probe(module: GPT2LitModule, text: str) -> dict[str, float]:
-    """The callback's work, rendering included (TensorBoard renders figures the same way)."""
+    """The callback's work, rendering included (to the arrays the callback logs)."""
     times = {}
     start = time.perf_counter()
     probe = probe_attention(module.model, module.tokenizer, [text])
@@ -32,7 +30,7 @@ def one_probe(module: GPT2LitModule, text: str) -> dict[str, float]:
     figures += [attention_heatmap(probe.attentions[layer][0, 0], probe.tokens[0], "") for layer in (0, last)]
     figures.append(attention_heatmap(attention_rollout(probe.attentions)[0], probe.tokens[0], "rollout"))
     for figure in figures:
-        figure_to_image(figure)
+        figure_to_array(figure)
     times["figures"] = time.perf_counter() - mark
     times["total"] = time.perf_counter() - start
     return times

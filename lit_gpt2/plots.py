@@ -1,21 +1,35 @@
-"""Charts for TensorBoard and reports (matplotlib, Agg): drawing only, from plain data."""
+"""Charts for TensorBoard and reports (matplotlib): drawing only, from plain data.
+
+Figures are built as ``matplotlib.figure.Figure`` objects, never through pyplot: importing this module
+leaves the user's backend alone (a notebook keeps its own), ``savefig`` renders them with the Agg canvas
+whatever that backend is, and nothing registers them anywhere, so they are garbage-collected like any
+object (there is nothing to close).
+"""
 
 import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 
 from lit_gpt2.decoding.distribution import NextTokenDistribution
 
 
+def figure_to_array(fig: Figure) -> np.ndarray:
+    """The figure drawn by the Agg canvas at its own dpi, as an (H, W, 3) uint8 RGB array.
+
+    What TensorBoard's ``add_figure`` logs, without its ``plt.close``, which imports pyplot for figures
+    pyplot never knew: log the array with ``add_image(tag, array, step, dataformats="HWC")``.
+    """
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[:, :, :3].copy()  # a copy: the renderer reuses its buffer
+
+
 def next_token_chart(dist: NextTokenDistribution) -> Figure:
     """Probability of the most likely next tokens at each temperature, with the top-k and top-p cut-offs."""
     # Fixed margins instead of "constrained": solving the layout for the rotated labels took half the time.
-    fig = plt.figure(figsize=(10, 4.5))
+    fig = Figure(figsize=(10, 4.5))
     ax = fig.add_axes((0.07, 0.23, 0.91, 0.7))
     ranks = range(1, len(dist.tokens) + 1)
     for temperature, probs in dist.probabilities.items():
@@ -45,7 +59,8 @@ def next_token_chart(dist: NextTokenDistribution) -> Figure:
 def metric_bars(metric: str, values: dict[str, float], baseline: dict[str, float] | None = None) -> Figure:
     """One metric per strategy as horizontal bars; a second model's values side by side when given."""
     names = list(values)
-    fig, ax = plt.subplots(figsize=(7, 0.35 * len(names) + 1.2), layout="constrained")
+    fig = Figure(figsize=(7, 0.35 * len(names) + 1.2), layout="constrained")
+    ax = fig.subplots()
     height = 0.4 if baseline else 0.8
     positions = range(len(names))
     ax.barh([p + (height / 2 if baseline else 0) for p in positions], list(values.values()), height, label="model")
@@ -82,7 +97,8 @@ def attention_grid(attentions: list, example: int = 0) -> Figure:
             weights = attention[example, head].numpy()
             mosaic[top : top + length, left : left + length] = np.where(future, np.nan, weights)
     side = min(14.0, max(6.0, 0.9 * max(layers, heads)))
-    fig, ax = plt.subplots(figsize=(side, side * layers / heads + 0.6), layout="constrained")
+    fig = Figure(figsize=(side, side * layers / heads + 0.6), layout="constrained")
+    ax = fig.subplots()
     cmap = matplotlib.colormaps[ATTENTION_CMAP].with_extremes(bad="white")
     # Square-root colour scale: spread-out heads (weights of a few percent) stay visible next to sinks.
     ax.imshow(mosaic, cmap=cmap, norm=PowerNorm(0.5, vmin=0.0, vmax=1.0), interpolation="nearest")
@@ -105,7 +121,7 @@ def attention_heatmap(weights, tokens: list[str], title: str) -> Figure:
     weights = weights[-length:, -length:]  # drop left padding
     side = min(10.0, max(5.0, 0.12 * length + 2.5))
     # A fixed layout instead of "constrained": solving the layout for ~150 tick labels costs seconds.
-    fig = plt.figure(figsize=(side, side), dpi=90)
+    fig = Figure(figsize=(side, side), dpi=90)
     ax = fig.add_axes((0.18, 0.18, 0.68, 0.72))
     bar = fig.add_axes((0.88, 0.18, 0.025, 0.72))
     image = ax.imshow(weights, cmap=ATTENTION_CMAP, vmin=0.0, vmax=float(weights.max()) or 1.0)

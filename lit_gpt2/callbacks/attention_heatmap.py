@@ -10,7 +10,7 @@ from lit_gpt2.attention.probe import probe_attention
 from lit_gpt2.attention.statistics import attention_rollout, attention_statistics
 from lit_gpt2.callbacks.periodic import PeriodicTensorBoardCallback
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.plots import attention_grid, attention_heatmap
+from lit_gpt2.plots import attention_grid, attention_heatmap, figure_to_array
 
 DEFAULT_PROBE = "INT. DINER - NIGHT\n\nMARGO\n(quietly)\nKitchen closed at ten.\n\nDEAN\nI'm not hungry.\n"
 
@@ -72,10 +72,11 @@ class AttentionHeatmapCallback(PeriodicTensorBoardCallback):
             return scalars  # no TensorBoard, or a sharded rank that only had to join the forward pass
         step = trainer.global_step
         tokens = probe.tokens[0]
-        writer.add_figure("attention/grid", attention_grid(probe.attentions), step)
+        writer.add_image("attention/grid", figure_to_array(attention_grid(probe.attentions)), step, dataformats="HWC")
         for layer, head in self.heads:
             figure = attention_heatmap(probe.attentions[layer][0, head], tokens, f"layer {layer}, head {head}")
-            writer.add_figure(f"attention/layer{layer}/head{head}", figure, step)
+            writer.add_image(f"attention/layer{layer}/head{head}", figure_to_array(figure), step, dataformats="HWC")
         rollout = attention_rollout(probe.attentions)[0]
-        writer.add_figure("attention/rollout", attention_heatmap(rollout, tokens, "attention rollout"), step)
+        figure = attention_heatmap(rollout, tokens, "attention rollout")
+        writer.add_image("attention/rollout", figure_to_array(figure), step, dataformats="HWC")
         return scalars

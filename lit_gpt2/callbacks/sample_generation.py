@@ -14,7 +14,7 @@ from lit_gpt2.decoding.evaluate import evaluate_samples
 from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, generate_samples
 from lit_gpt2.decoding.strategies import DEFAULT_CALLBACK_STRATEGIES, resolve_strategies
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.plots import next_token_chart
+from lit_gpt2.plots import figure_to_array, next_token_chart
 
 
 class SampleGenerationCallback(PeriodicTensorBoardCallback):
@@ -88,5 +88,6 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
                 writer.add_text(f"samples/{strategy.name}", result.samples.markdown(), step)
         distribution = next_token_distribution(pl_module.model, pl_module.tokenizer, self.chart_prompt)
         if writer is not None:
-            writer.add_figure("probs/next_token", next_token_chart(distribution), step)
+            chart = figure_to_array(next_token_chart(distribution))
+            writer.add_image("probs/next_token", chart, step, dataformats="HWC")
         return scalars

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
-import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from PIL import Image
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -46,10 +45,9 @@ def _shown_in_page(handler: Callable) -> Callable:
 
 
 def figure_to_image(fig: Figure) -> Image.Image:
-    """A PNG of the figure, which is then closed: a long-running page must not keep every figure."""
+    """A PNG of the figure (pyplot never holds it, so a long-running page keeps no figure it has shown)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90)
-    plt.close(fig)
     buffer.seek(0)
     return Image.open(buffer).convert("RGB")
 

@@ -1,0 +1,95 @@
+"""Charts are plain matplotlib Figures: importing them leaves the user's backend alone, pyplot never holds
+them, and they render to PNG (and to TensorBoard's arrays) whatever the backend."""
+
+import io
+import os
+import subprocess
+import sys
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+from torch.utils.tensorboard._utils import figure_to_image
+
+from conftest import REPO
+from lit_gpt2.decoding.distribution import NextTokenDistribution
+from lit_gpt2.plots import attention_grid, attention_heatmap, figure_to_array, metric_bars, next_token_chart
+
+TOKENS = ["\n", " the", " MARGO", "."]
+
+
+def _attentions(layers: int = 2, heads: int = 2, length: int = 4) -> list[torch.Tensor]:
+    """Causal attention rows (each sums to one) of shape (1, heads, length, length) per layer."""
+    generator = torch.Generator().manual_seed(0)
+    scores = torch.rand(layers, 1, heads, length, length, generator=generator)
+    scores = scores.masked_fill(torch.ones(length, length, dtype=torch.bool).triu(1), float("-inf"))
+    return list(scores.softmax(-1))
+
+
+def _distribution() -> NextTokenDistribution:
+    return NextTokenDistribution(
+        prompt="INT. DINER - NIGHT",
+        tokens=TOKENS,
+        probabilities={0.7: [0.6, 0.3, 0.08, 0.02], 1.0: [0.4, 0.3, 0.2, 0.1]},
+        top_k=2,
+        top_p=0.9,
+        nucleus_size={0.7: 2, 1.0: 3},
+    )
+
+
+CHARTS = {
+    "next_token_chart": lambda: next_token_chart(_distribution()),
+    "metric_bars": lambda: metric_bars("distinct-2", {"greedy": 0.2, "top-k-40": 0.7}),
+    "metric_bars_baseline": lambda: metric_bars("distinct-2", {"greedy": 0.2, "beam-5": 0.3}, {"greedy": 0.1}),
+    "attention_grid": lambda: attention_grid(_attentions()),
+    "attention_heatmap": lambda: attention_heatmap(_attentions()[0][0, 1], TOKENS, "layer 0, head 1"),
+}
+
+
+def test_importing_the_package_leaves_the_matplotlib_backend_alone():
+    code = "import matplotlib, lit_gpt2.plots, lit_gpt2.callbacks, lit_gpt2.commands; print(matplotlib.get_backend())"
+    env = {**os.environ, "MPLBACKEND": "svg"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["svg"]
+
+
+def test_no_module_uses_pyplot_or_sets_the_backend():
+    """pyplot is imported anyway by torchmetrics (through Lightning), so this reads the sources instead."""
+    banned = ("import matplotlib.pyplot", "from matplotlib import pyplot", "matplotlib.use(")
+    offenders = [
+        f"{path.relative_to(REPO)}: {needle}"
+        for folder in ("lit_gpt2", "bench")
+        for path in sorted((REPO / folder).rglob("*.py"))
+        for needle in banned
+        if needle in path.read_text()
+    ]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("name", CHARTS)
+def test_chart_is_a_figure_pyplot_never_holds(name):
+    figure = CHARTS[name]()
+    assert type(figure) is Figure
+    assert plt.get_fignums() == []  # pyplot is imported here, and still knows no figure
+
+
+@pytest.mark.parametrize("name", CHARTS)
+def test_chart_renders_to_png(name):
+    buffer = io.BytesIO()
+    CHARTS[name]().savefig(buffer, format="png", dpi=50)
+    png = buffer.getvalue()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(png) > 3_000, len(png)  # axes, labels and data, not an empty canvas
+
+
+def test_figure_to_array_gives_the_pixels_tensorboard_add_figure_gave():
+    figure = CHARTS["attention_heatmap"]()
+    array = figure_to_array(figure)
+    width, height = figure.get_size_inches() * figure.dpi
+    assert array.shape == (round(height), round(width), 3) and array.dtype == np.uint8
+    assert len(np.unique(array.reshape(-1, 3), axis=0)) > 10  # drawn, not one flat colour
+    # What add_figure logged before (CHW): the same image, now logged as HWC through add_image.
+    np.testing.assert_array_equal(np.moveaxis(figure_to_image(figure, close=False), 0, 2), array)
