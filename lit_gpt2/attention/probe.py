@@ -4,13 +4,18 @@ transformers 5's default SDPA kernels return no attention weights (``output_atte
 empty tuples, silently), so the probe switches the model to eager attention and switches it back.
 """
 
+import dataclasses
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from lit_gpt2.attention.head_scores import head_scores, repeated_random_tokens
 from lit_gpt2.modeling.inference import inference_pass
+
+# The watching callbacks' default probe: a scene heading, a cue, a parenthetical and two dialogue lines.
+DEFAULT_PROBE_TEXT = "INT. DINER - NIGHT\n\nMARGO\n(quietly)\nKitchen closed at ten.\n\nDEAN\nI'm not hungry.\n"
 
 
 @dataclass
@@ -41,9 +46,14 @@ def probe_attention(
 ) -> AttentionProbe:
     """Run the probe; ``prepend_eos`` starts each text with ``<|endoftext|>`` so the attention sink sits
     on the same token whatever the text (GPT-2 adds no BOS of its own)."""
+    ids = [([tokenizer.eos_token_id] if prepend_eos else []) + row for row in tokenizer(texts)["input_ids"]]
+    return dataclasses.replace(probe_token_ids(model, tokenizer, ids), texts=list(texts))
+
+
+def probe_token_ids(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, ids: list[list[int]]) -> AttentionProbe:
+    """The probe on token ids as given (e.g. the repeated random tokens of the head scores)."""
     device = next(model.parameters()).device
     limit = model.config.n_positions
-    ids = [([tokenizer.eos_token_id] if prepend_eos else []) + row for row in tokenizer(texts)["input_ids"]]
     ids = [row[:limit] or [tokenizer.eos_token_id] for row in ids]
     batch = tokenizer.pad({"input_ids": ids}, padding=True, padding_side="left", return_tensors="pt").to(device)
     with inference_pass(model), eager_attention(model):  # eval mode: with dropout off, rows sum to 1
@@ -54,8 +64,19 @@ def probe_attention(
     # real tokens (each a distribution over earlier real tokens) as the only non-zero ones.
     real_rows = mask[:, None, :, None].float()
     return AttentionProbe(
-        texts=list(texts),
+        texts=tokenizer.batch_decode(ids),
         tokens=[[tokenizer.convert_tokens_to_string([t]) for t in row] for row in tokens],
         attentions=tuple(a.float().cpu() * real_rows for a in out.attentions),
         attention_mask=mask,
     )
+
+
+def probe_head_scores(
+    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, length: int, seed: int = 0
+) -> dict[str, torch.Tensor]:
+    """Every head's previous-token, duplicate-token and induction score (docs/head-scores.md) on
+    ``length`` seeded random tokens repeated twice (shortened to fit the model's context)."""
+    length = min(length, (model.config.n_positions - 1) // 2)
+    tokens = repeated_random_tokens(length, len(tokenizer), tokenizer.eos_token_id, seed)
+    probe = probe_token_ids(model, tokenizer, [tokens])
+    return head_scores(probe.attentions, torch.tensor(tokens))
