@@ -1,5 +1,5 @@
-"""What the watching callbacks cost a real run: their own ``gen/seconds`` and ``attn/seconds`` against
-the run's training time, read back from its TensorBoard events.
+"""What the watching callbacks cost a real run: their own ``gen/seconds``, ``attn/seconds`` and
+``lens/seconds`` against the run's training time, read back from its TensorBoard events.
 
     python -m bench.callback_cost RUN_DIR [--out bench/results/callback_cost_quickstart_cpu.md]
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-TAGS = ("gen/seconds", "attn/seconds")
+TAGS = ("gen/seconds", "attn/seconds", "lens/seconds")
 
 
 def callback_cost(run: Path) -> dict[str, float]:

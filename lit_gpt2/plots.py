@@ -137,3 +137,83 @@ def attention_heatmap(weights, tokens: list[str], title: str) -> Figure:
     ax.set_title(title, fontsize=10)
     fig.colorbar(image, cax=bar)
     return fig
+
+
+def head_score_grid(scores, kind: str) -> Figure:
+    """One head score per cell, layers (rows) x heads (columns), with the value written in: where a
+    previous-token, duplicate-token or induction head sits (docs/head-scores.md)."""
+    values = np.asarray(scores, dtype=float)
+    layers, heads = values.shape
+    fig = Figure(figsize=(max(3.5, 0.6 * heads + 1.8), max(2.5, 0.45 * layers + 1.2)), dpi=90)
+    ax = fig.add_axes((0.15, 0.12, 0.68, 0.72))
+    bar = fig.add_axes((0.86, 0.12, 0.03, 0.72))
+    image = ax.imshow(values, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    for layer in range(layers):
+        for head in range(heads):
+            value = values[layer, head]
+            colour = "black" if value > 0.6 else "white"
+            ax.text(head, layer, f"{value:.2f}", ha="center", va="center", fontsize=7, color=colour)
+    ax.set_xticks(range(heads), [f"h{h}" for h in range(heads)], fontsize=8)
+    ax.set_yticks(range(layers), [f"L{layer}" for layer in range(layers)], fontsize=8)
+    ax.set_title(f"{kind.replace('_', '-')} score per head (0 to 1)", fontsize=9)
+    fig.colorbar(image, cax=bar)
+    return fig
+
+
+def logit_lens_chart(top_tokens: list[list[str]], top_probs, row_names: list[str], input_tokens: list[str]) -> Figure:
+    """The logit lens: after each layer (rows), the most likely next token at each position (columns,
+    labelled with the input token there), written in its cell and coloured by its probability."""
+    probs = np.asarray(top_probs, dtype=float)
+    rows, length = probs.shape
+    fig = Figure(figsize=(min(24.0, 0.75 * length + 2.0), 0.42 * rows + 1.9), dpi=90)
+    ax = fig.add_axes((0.08, 0.3, 0.84, 0.6))
+    image = ax.imshow(probs, cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
+    for row in range(rows):
+        for position in range(length):
+            colour = "white" if probs[row, position] > 0.55 else "black"
+            label = repr(top_tokens[row][position])[1:-1][:8]
+            ax.text(position, row, label, ha="center", va="center", fontsize=6, color=colour)
+    ax.set_yticks(range(rows), row_names, fontsize=7)
+    ax.set_xticks(range(length), [repr(t)[1:-1][:8] for t in input_tokens], rotation=90, fontsize=6)
+    ax.set_xlabel("input token (the prediction is for the one after it)", fontsize=8)
+    ax.set_title("logit lens: top next token after each layer, coloured by its probability", fontsize=9)
+    fig.colorbar(image, ax=ax, fraction=0.02, pad=0.01)
+    return fig
+
+
+def surprisal_chart(tokens: list[str], bits, max_bits: float = 12.0, width: int = 100) -> Figure:
+    """A passage as text, each token shaded by its surprisal in bits (darker = more surprising): which
+    tokens the model already predicts and which it does not. Newlines break the line as in the text."""
+    cmap = matplotlib.colormaps["Reds"]
+    lines: list[list[tuple[str, float]]] = [[]]
+    used = 0
+    for token, value in zip(tokens, bits):
+        for k, piece in enumerate(token.split("\n")):
+            if k > 0:
+                lines.append([])
+                used = 0
+            if not piece:
+                continue
+            if used + len(piece) > width and lines[-1]:
+                lines.append([])
+                used = 0
+            lines[-1].append((piece, float(value)))
+            used += len(piece)
+    # Monospace at 8 pt: a character is 0.6 x 8 / 72 inches wide, so ``width`` characters fill the axes.
+    height = 0.22 * len(lines) + 0.9
+    fig = Figure(figsize=(width * 0.6 * 8 / 72 + 0.3, height), dpi=90)
+    ax = fig.add_axes((0.02, 0.02, 0.96, 1 - 0.6 / height))
+    char_width = 1.0 / width
+    ax.set_xlim(0, 1)
+    ax.set_ylim(len(lines), 0)
+    ax.axis("off")
+    for row, pieces in enumerate(lines):
+        x = 0.0
+        for piece, value in pieces:
+            shade = min(value, max_bits) / max_bits
+            box = {"boxstyle": "square,pad=0.05", "facecolor": cmap(shade), "edgecolor": "none"}
+            ink = "white" if shade > 0.6 else "black"
+            ax.text(x, row + 0.5, piece, family="monospace", fontsize=8, va="center", bbox=box, color=ink)
+            x += len(piece) * char_width
+    ax.set_title(f"surprisal per token, bits (white 0, darkest {max_bits:g} or more)", fontsize=9)
+    return fig

@@ -6,13 +6,11 @@ import lightning as L
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
-from lit_gpt2.attention.probe import probe_attention
+from lit_gpt2.attention.probe import DEFAULT_PROBE_TEXT, probe_attention, probe_head_scores
 from lit_gpt2.attention.statistics import attention_rollout, attention_statistics
 from lit_gpt2.callbacks.periodic import PeriodicTensorBoardCallback
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.plots import attention_grid, attention_heatmap, figure_to_array
-
-DEFAULT_PROBE = "INT. DINER - NIGHT\n\nMARGO\n(quietly)\nKitchen closed at ten.\n\nDEAN\nI'm not hungry.\n"
+from lit_gpt2.plots import attention_grid, attention_heatmap, figure_to_array, head_score_grid
 
 
 class AttentionHeatmapCallback(PeriodicTensorBoardCallback):
@@ -23,25 +21,34 @@ class AttentionHeatmapCallback(PeriodicTensorBoardCallback):
     both axes) and ``attention/rollout``; scalars ``attn/layer{L}/<statistic>`` (mean over heads) and
     ``attn/seconds``. Attention weights show where a head reads, not how much that matters to the output.
 
+    Head scores (docs/head-scores.md), from a second probe on seeded random tokens repeated twice:
+    images ``heads/previous_token``, ``heads/duplicate_token``, ``heads/induction`` (layers x heads)
+    and scalars ``heads/max_<kind>``.
+
     Args:
         probe_text: Short text whose attention is drawn (kept under the model's context).
         heads: (layer, head) pairs drawn full size; default head 0 of the first and last layer.
         every_n_epochs: A probe every N epochs instead of at every validation.
         every_n_steps: A probe every N optimizer steps instead of at every validation.
         prepend_eos: Start the probe with <|endoftext|> so the attention sink sits on a fixed token.
+        head_score_length: Random tokens in each half of the head-score probe; 0 turns head scores off.
     """
 
     seconds_tag = "attn/seconds"
 
     def __init__(
         self,
-        probe_text: str = DEFAULT_PROBE,
+        probe_text: str = DEFAULT_PROBE_TEXT,
         heads: Sequence[tuple[int, int]] | None = None,
         every_n_epochs: int | None = None,
         prepend_eos: bool = True,
         every_n_steps: int | None = None,
+        head_score_length: int = 20,
     ) -> None:
         super().__init__(every_n_epochs, every_n_steps)
+        if head_score_length < 0 or head_score_length == 1:
+            raise UserInputError(f"head_score_length={head_score_length} must be 0 (off) or at least 2")
+        self.head_score_length = head_score_length
         if not probe_text.strip():
             raise UserInputError("AttentionHeatmapCallback needs a non-empty probe_text")
         self.probe_text = probe_text
@@ -68,9 +75,15 @@ class AttentionHeatmapCallback(PeriodicTensorBoardCallback):
             for layer, attention in enumerate(probe.attentions)
             for name, per_head in attention_statistics(attention, probe.attention_mask).items()
         }
+        scores = {}
+        if self.head_score_length:
+            scores = probe_head_scores(pl_module.model, pl_module.tokenizer, self.head_score_length)
+        scalars |= {f"heads/max_{kind}": values.max().item() for kind, values in scores.items()}
         if writer is None:
             return scalars  # no TensorBoard, or a sharded rank that only had to join the forward pass
         step = trainer.global_step
+        for kind, values in scores.items():
+            writer.add_image(f"heads/{kind}", figure_to_array(head_score_grid(values, kind)), step, dataformats="HWC")
         tokens = probe.tokens[0]
         writer.add_image("attention/grid", figure_to_array(attention_grid(probe.attentions)), step, dataformats="HWC")
         for layer, head in self.heads:

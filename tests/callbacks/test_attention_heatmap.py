@@ -25,13 +25,20 @@ def test_fit_logs_attention_images_and_statistics_every_epoch(run_cli, tmp_path)
         for name in STATISTICS:
             assert [s.step for s in events.Scalars(f"attn/layer{layer}/{name}")] == steps
     assert [s.step for s in events.Scalars("attn/seconds")] == steps
+    for kind in ("previous_token", "duplicate_token", "induction"):
+        assert [i.step for i in events.Images(f"heads/{kind}")] == steps, kind
+        assert all(0 <= s.value <= 1 for s in events.Scalars(f"heads/max_{kind}"))
     architecture = events.Tensors("model/architecture/text_summary")
     assert b"| **total** |" in architecture[0].tensor_proto.string_val[0]
 
 
 @pytest.mark.parametrize(
     ("init_args", "message"),
-    [({"heads": [[5, 0]]}, "head (5, 0) does not exist"), ({"probe_text": " "}, "non-empty probe_text")],
+    [
+        ({"heads": [[5, 0]]}, "head (5, 0) does not exist"),
+        ({"probe_text": " "}, "non-empty probe_text"),
+        ({"head_score_length": 1}, "head_score_length=1 must be 0 (off) or at least 2"),
+    ],
 )
 def test_bad_arguments_give_one_line(run_cli, tmp_path, capsys, init_args, message):
     assert _fit_with(tmp_path, run_cli, init_args) == 2

@@ -10,7 +10,11 @@ from conftest import REPO, TINY_CONFIG, tiny_fit_args
 from lit_gpt2.callbacks.sample_generation import SampleGenerationCallback
 from lit_gpt2.errors import UserInputError
 
-WATCHING = ("lit_gpt2.callbacks.SampleGenerationCallback", "lit_gpt2.callbacks.AttentionHeatmapCallback")
+WATCHING = (
+    "lit_gpt2.callbacks.SampleGenerationCallback",
+    "lit_gpt2.callbacks.AttentionHeatmapCallback",
+    "lit_gpt2.callbacks.LogitLensCallback",
+)
 
 
 def _callbacks_config(tmp_path, *callbacks: dict) -> str:
@@ -61,7 +65,7 @@ def test_the_finetune_config_watches_before_training_and_at_every_validation(run
     ],
     ids=lambda c: "+".join(c),
 )
-def test_every_training_config_turns_on_both_watching_callbacks(configs, run_cli, capsys):
+def test_every_training_config_turns_on_every_watching_callback(configs, run_cli, capsys):
     args = [f"--config={REPO / 'configs' / name}" for name in configs]
     assert run_cli(["fit", *args, "--print_config"]) == 0
     callbacks = yaml.safe_load(capsys.readouterr().out)["trainer"]["callbacks"]
