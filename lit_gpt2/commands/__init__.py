@@ -12,6 +12,7 @@ from lit_gpt2.commands.compare import compare_command
 from lit_gpt2.commands.demo import demo_command
 from lit_gpt2.commands.export import export_command
 from lit_gpt2.commands.generate import generate_command
+from lit_gpt2.commands.lens import lens_command
 from lit_gpt2.commands.train_tokenizer import train_tokenizer_command
 
 COMMANDS: dict[str, Callable[..., None]] = {
@@ -19,6 +20,7 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "compare": compare_command,
     "architecture": architecture_command,
     "attention": attention_command,
+    "lens": lens_command,
     "export": export_command,
     "train-tokenizer": train_tokenizer_command,
     "demo": demo_command,

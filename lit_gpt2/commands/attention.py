@@ -5,10 +5,10 @@ from pathlib import Path
 
 import torch
 
-from lit_gpt2.attention.probe import probe_attention
+from lit_gpt2.attention.probe import probe_attention, probe_head_scores
 from lit_gpt2.attention.statistics import STATISTICS, attention_rollout, attention_statistics, classify_heads
 from lit_gpt2.checkpoints import load_model_and_tokenizer
-from lit_gpt2.plots import attention_grid, attention_heatmap
+from lit_gpt2.plots import attention_grid, attention_heatmap, head_score_grid
 
 CAVEAT = (
     "Attention weights show where a head reads, not how much that reading matters to the output "
@@ -25,6 +25,7 @@ def attention_command(
     previous_threshold: float = 0.5,
     sink_threshold: float = 0.5,
     broad_threshold: float = 0.8,
+    head_score_length: int = 20,
 ) -> None:
     """Where each head of a model looks on a text: heatmaps (PNG), statistics.json and a summary.
 
@@ -38,6 +39,7 @@ def attention_command(
         previous_threshold: A head is a previous-token head above this mean previous-token mass.
         sink_threshold: A head is a sink head above this mean first-token mass.
         broad_threshold: A head is a broad head above this mean normalised entropy.
+        head_score_length: Random tokens in each half of the head-score probe (docs/head-scores.md).
     """
     loaded, tokenizer = load_model_and_tokenizer(model)
     probe = probe_attention(loaded, tokenizer, [text.replace("\\n", "\n")], prepend_eos)
@@ -52,6 +54,9 @@ def attention_command(
     attention_heatmap(attention_rollout(probe.attentions)[0], tokens, "attention rollout").savefig(
         folder / "rollout.png"
     )
+    scores = probe_head_scores(loaded, tokenizer, head_score_length)
+    for kind, values in scores.items():
+        head_score_grid(values, kind).savefig(folder / f"heads_{kind}.png")
     heads = heads or sorted({*classes["previous_token"][:2], *classes["sink"][:1], (0, 0)})
     for layer, head in heads:
         figure = attention_heatmap(probe.attentions[layer][0, head], tokens, f"layer {layer}, head {head}")
@@ -61,11 +66,13 @@ def attention_command(
         "tokens": tokens,
         "per_head": {name: values.tolist() for name, values in stacked.items()},
         "head_classes": {name: [list(pair) for pair in pairs] for name, pairs in classes.items()},
+        "head_scores": {kind: values.tolist() for kind, values in scores.items()},
         "caveat": CAVEAT,
     }
     (folder / "statistics.json").write_text(json.dumps(statistics, indent=2), encoding="utf-8")
     print(summary(stacked, classes))
-    print(f"\nWrote grid.png, rollout.png, {len(heads)} head map(s) and statistics.json to {folder}")
+    print(head_score_summary(scores))
+    print(f"\nWrote grid.png, rollout.png, {len(heads)} head map(s), heads_<kind>.png and statistics.json to {folder}")
 
 
 def summary(stacked: dict[str, torch.Tensor], classes: dict[str, list[tuple[int, int]]]) -> str:
@@ -78,4 +85,13 @@ def summary(stacked: dict[str, torch.Tensor], classes: dict[str, list[tuple[int,
         listed = ", ".join(f"L{layer}H{head}" for layer, head in pairs) or "none"
         lines.append(f"{name.replace('_', '-')} heads: {listed}")
     lines.append(CAVEAT)
+    return "\n".join(lines)
+
+
+def head_score_summary(scores: dict[str, torch.Tensor]) -> str:
+    """The best head of each kind, and its score."""
+    lines = []
+    for kind, values in scores.items():
+        layer, head = divmod(int(values.argmax()), values.shape[1])
+        lines.append(f"best {kind.replace('_', '-')} head: L{layer}H{head}, score {values.max().item():.2f}")
     return "\n".join(lines)

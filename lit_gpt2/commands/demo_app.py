@@ -13,12 +13,13 @@ from matplotlib.figure import Figure
 from PIL import Image
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from lit_gpt2.attention.lens import lens_pass
 from lit_gpt2.attention.probe import probe_attention
 from lit_gpt2.decoding.distribution import next_token_distribution
 from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, generate_samples
 from lit_gpt2.decoding.strategies import PRESETS, customised
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.plots import attention_grid, attention_heatmap, next_token_chart
+from lit_gpt2.plots import attention_grid, attention_heatmap, next_token_chart, surprisal_chart
 
 ALL_HEADS = "all (grid of every layer and head)"
 MAX_NEW_TOKENS = 256
@@ -105,8 +106,11 @@ class Demo:
         notes += ", all whitespace" if written and not samples.texts[0].strip() else ""
         return f"[{strategy.name}, seed {seed}: {written} new tokens{notes}]\n\n{prompt}{samples.texts[0]}"
 
-    def analyse(self, prompt: str, model_label: str, layer: float, head: str) -> tuple[Image.Image, Image.Image]:
-        """The prompt's attention (one head, or the grid of all) and the next-token probabilities."""
+    def analyse(
+        self, prompt: str, model_label: str, layer: float, head: str
+    ) -> tuple[Image.Image, Image.Image, Image.Image]:
+        """The prompt's attention (one head, or the grid of all), the next-token probabilities, and how
+        surprising each token of the prompt is to the model (docs/logit-lens-and-surprisal.md)."""
         prompt = self._prompt(prompt)
         chosen = self._model(model_label)
         config = chosen.model.config
@@ -119,7 +123,11 @@ class Demo:
             weights = probe.attentions[layer][0, index]
             attention = attention_heatmap(weights, probe.tokens[0], f"{model_label}: layer {layer}, head {index}")
         chart = next_token_chart(next_token_distribution(chosen.model, chosen.tokenizer, prompt))
-        return figure_to_image(attention), figure_to_image(chart)
+        tokenizer = chosen.tokenizer
+        read = lens_pass(chosen.model, [tokenizer.eos_token_id, *tokenizer(prompt)["input_ids"]])
+        tokens = [tokenizer.decode([i]) for i in read.input_ids.tolist()[1:]]
+        surprisal = surprisal_chart(tokens, read.surprisal_bits.tolist())
+        return figure_to_image(attention), figure_to_image(chart), figure_to_image(surprisal)
 
 
 def preset_values(preset: str) -> tuple[float, int, float, float]:
@@ -163,7 +171,7 @@ def build_app(demo: Demo) -> gr.Blocks:
                         output,
                         api_name=f"generate_{side}",
                     )
-        gr.Markdown("## Attention and next-token probabilities of the prompt")
+        gr.Markdown("## Attention, next-token probabilities and surprisal of the prompt")
         with gr.Row():
             probe_model = gr.Dropdown(labels, value=labels[-1], label="Model")
             layer = gr.Slider(0, largest.n_layer - 1, value=0, step=1, label="Layer")
@@ -172,11 +180,12 @@ def build_app(demo: Demo) -> gr.Blocks:
         with gr.Row():
             attention = gr.Image(label="Attention", type="pil", elem_id="attention")
             chart = gr.Image(label="Next-token probabilities", type="pil", elem_id="next-token")
+        surprisal = gr.Image(label="Surprisal of each prompt token (bits)", type="pil", elem_id="surprisal")
         gr.on(
             [analyse.click, generate.click],
             _shown_in_page(demo.analyse),
             [prompt, probe_model, layer, head],
-            [attention, chart],
+            [attention, chart, surprisal],
             api_name="analyse",
         )
     return app

@@ -67,10 +67,10 @@ def test_bad_input_is_refused_with_a_clear_message(demo, args, message):
         demo.generate(*args)
 
 
-def test_analyse_draws_one_head_or_the_grid_and_the_next_token_chart(demo):
-    one, chart = demo.analyse(PROMPT, "fine-tuned: tiny", 1, "0")
-    grid, _ = demo.analyse(PROMPT, "fine-tuned: tiny", 0, ALL_HEADS)
-    assert one.size != grid.size and chart.size[0] > 200
+def test_analyse_draws_one_head_or_the_grid_the_next_token_chart_and_the_surprisal(demo):
+    one, chart, surprisal = demo.analyse(PROMPT, "fine-tuned: tiny", 1, "0")
+    grid, _, _ = demo.analyse(PROMPT, "fine-tuned: tiny", 0, ALL_HEADS)
+    assert one.size != grid.size and chart.size[0] > 200 and surprisal.size[0] > 200
     with pytest.raises(UserInputError, match="layer must be a whole number from 0 to 1, got 2"):
         demo.analyse(PROMPT, "fine-tuned: tiny", 2, "0")
     with pytest.raises(UserInputError, match="head must be a whole number from 0 to 1"):
@@ -89,8 +89,8 @@ def test_the_running_page_answers_through_gradio_client(served):
     client = Client(served, verbose=False)
     text = client.predict(PROMPT, "fine-tuned: tiny", *GREEDY, api_name="/generate_left")
     assert text.startswith("[greedy, seed 0: ")
-    attention, chart = client.predict(PROMPT, "fine-tuned: tiny", 0, "1", api_name="/analyse")
-    assert all(str(path).endswith((".png", ".webp")) for path in (attention, chart))
+    images = client.predict(PROMPT, "fine-tuned: tiny", 0, "1", api_name="/analyse")
+    assert len(images) == 3 and all(str(path).endswith((".png", ".webp")) for path in images)
     with pytest.raises(Exception, match="the prompt is empty"):
         client.predict("", "fine-tuned: tiny", *GREEDY, api_name="/generate_right")
 
