@@ -1,8 +1,17 @@
-"""The LightningDataModule: scripts -> normalised text -> split by script -> tokens -> packed blocks."""
+"""The LightningDataModule: scripts -> normalised text -> split by script -> tokens -> packed blocks.
+
+Preparation streams (``prepare.py``: tokenised in ``num_proc`` processes, written as it goes) into one
+flat uint16/int32 file per split (``blocks.py``), which training reads memory-mapped.
+"""
 
 import hashlib
 import json
+import os
+import shutil
+import socket
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import datasets
 import lightning as L
@@ -13,16 +22,20 @@ from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torch.utils.data import DataLoader, DistributedSampler
 from transformers import PreTrainedTokenizerBase
 
-from lit_gpt2.data.packing import pack_blocks
+from lit_gpt2.data.blocks import BlockDataset, token_dtype, write_streams
+from lit_gpt2.data.prepare import tokenize_scripts
 from lit_gpt2.data.screenplay import normalise_screenplay
-from lit_gpt2.data.sources import load_scripts
+from lit_gpt2.data.sources import load_scripts, text_files
 from lit_gpt2.data.split import split_by_script
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.modeling import load_tokenizer
 from lit_gpt2.modeling.bpe import cached_bpe_tokenizer
 
-# Bump when the processing below changes, so stale caches are not reused.
-_PIPELINE_VERSION = 2  # 2: a test split beside train and validation
+# Bump when the processing below (decoding, normalisation, tokenisation, packing) changes, so stale
+# caches are not reused: the key holds the sources and settings, not the code.
+_PIPELINE_VERSION = 3  # 2: a test split beside train and validation; 3: flat uint16/int32 streams, memory-mapped
+_SPLITS = ("train", "validation", "test")
+_META = "meta.json"  # written last: a cache folder without it is incomplete
 
 
 class MovieScriptsDataModule(L.LightningDataModule):
@@ -50,6 +63,11 @@ class MovieScriptsDataModule(L.LightningDataModule):
         normalize: Collapse screenplay indentation before tokenizing (saves tokens, keeps structure).
         num_workers: DataLoader worker processes.
         cache_dir: Where tokenized, packed blocks are cached; default: the ``datasets`` cache.
+        num_proc: Processes that tokenize the scripts when the cache is built; ``None``: one per CPU core.
+        cache_key: How a folder or glob of .txt scripts keys the cache: ``stat`` (path, size and
+            modification time of each file: instant on gigabytes) or ``contents`` (every byte hashed:
+            exact even if a file is rewritten with the same size within the clock's resolution). The
+            embedded corpus, tables and hub datasets are always keyed by their text.
     """
 
     def __init__(
@@ -69,15 +87,19 @@ class MovieScriptsDataModule(L.LightningDataModule):
         normalize: bool = True,
         num_workers: int = 0,
         cache_dir: str | None = None,
+        num_proc: int | None = None,
+        cache_key: Literal["stat", "contents"] = "stat",
     ) -> None:
         super().__init__()
         if block_size < 2:
             raise UserInputError(f"data.block_size={block_size} is too small: use at least 2 (e.g. 256)")
         if batch_size < 1:
             raise UserInputError(f"data.batch_size={batch_size} must be at least 1")
+        if num_proc is not None and num_proc < 1:
+            raise UserInputError(f"data.num_proc={num_proc} must be at least 1 (or null for one per CPU core)")
         self.save_hyperparameters()
         self.block_size = block_size
-        self.splits: datasets.DatasetDict | None = None
+        self.splits: dict[str, BlockDataset] | None = None
 
     def prepare_data(self) -> None:
         # Runs once per node before setup: tokenization happens here, and the other ranks then read the
@@ -174,49 +196,123 @@ class MovieScriptsDataModule(L.LightningDataModule):
             rank_zero_info(f"Screenplay normalisation removed {saved:.1%} of the characters.")
         return scripts
 
-    def _load_or_build(self) -> datasets.DatasetDict:
-        scripts = self._prepared_scripts()
-        tokenizer = load_tokenizer(self.hparams.tokenizer)
-        cache = self._cache_path(scripts, tokenizer)
-        if (cache / "dataset_dict.json").exists():
-            return datasets.load_from_disk(str(cache)).with_format("torch")
-        splits = self._build(scripts, tokenizer)
-        splits.save_to_disk(str(cache))
-        return splits.with_format("torch")
+    def _load_or_build(self) -> dict[str, BlockDataset]:
+        hp = self.hparams
+        tokenizer = load_tokenizer(hp.tokenizer)
+        files = text_files(hp.source)
+        table = None
+        if files is None:  # a table or hub dataset: read whole, as the builders give it
+            table = load_scripts(hp.source, hp.text_column, hp.title_column, hp.genre_column, hp.hub_split)[0]
+        cache = self._cache_path(files, table, tokenizer)
+        if not (cache / _META).exists():
+            self._build(files, table, tokenizer, cache)
+        meta = json.loads((cache / _META).read_text())
+        return {name: BlockDataset(cache / f"{name}.bin", meta["dtype"], hp.block_size) for name in meta["splits"]}
 
-    def _cache_path(self, scripts: datasets.Dataset, tokenizer: PreTrainedTokenizerBase) -> Path:
-        """A folder keyed by the scripts' contents, the tokenizer's vocabulary, and the block settings."""
+    def _cache_path(
+        self, files: list[Path] | None, table: datasets.Dataset | None, tokenizer: PreTrainedTokenizerBase
+    ) -> Path:
+        """A folder keyed by the scripts (see ``cache_key``), the tokenizer's vocabulary, and the settings."""
         hp = self.hparams
         settings = {k: hp[k] for k in ("block_size", "val_fraction", "test_fraction", "seed", "normalize")}
-        digest = hashlib.sha256(json.dumps([_PIPELINE_VERSION, settings], sort_keys=True).encode())
+        by_stat = files is not None and hp.source is not None and hp.cache_key == "stat"
+        digest = hashlib.sha256(json.dumps([_PIPELINE_VERSION, settings, by_stat], sort_keys=True).encode())
         # The vocabulary itself, not its name: a retrained tokenizer saved at the same path gets a new key.
         digest.update(tokenizer.backend_tokenizer.to_str().encode())
-        for text in scripts["text"]:
-            digest.update(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
+        if table is not None:
+            for text in table["text"]:
+                digest.update(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
+        elif by_stat:
+            for file in files:
+                stat = file.stat()
+                digest.update(f"{file.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        else:
+            for file in files:
+                with open(file, "rb") as handle:
+                    digest.update(hashlib.file_digest(handle, "sha256").digest())
         return self._cache_root() / digest.hexdigest()[:24]
 
-    def _build(self, scripts: datasets.Dataset, tokenizer: PreTrainedTokenizerBase) -> datasets.DatasetDict:
+    def _build(
+        self,
+        files: list[Path] | None,
+        table: datasets.Dataset | None,
+        tokenizer: PreTrainedTokenizerBase,
+        cache: Path,
+    ) -> None:
+        """Tokenize in ``num_proc`` processes and write each split's stream to ``cache`` (atomically)."""
         hp = self.hparams
-        # The tokenizer's own length cap would warn on long scripts; packing cuts them into blocks instead.
-        tokens = scripts.map(
-            lambda batch: {"ids": tokenizer(batch["text"], verbose=False)["input_ids"]},
-            batched=True,
-            remove_columns=scripts.column_names,
-            desc="Tokenizing",
-        )["ids"]
-        splits = {}
-        for name, indices in zip(("train", "validation", "test"), self._split(len(scripts))):
-            if not indices:
-                continue  # no test split asked for
-            blocks, remainder = pack_blocks((tokens[i] for i in indices), tokenizer.eos_token_id, hp.block_size)
-            if len(blocks) == 0:
-                raise UserInputError(
-                    f"the {name} split ({len(indices)} script(s), {len(remainder)} tokens) is smaller than one "
-                    f"block of data.block_size={hp.block_size}: lower data.block_size or add scripts"
-                )
-            rank_zero_info(
-                f"{name}: {len(indices)} scripts, {blocks.size:,} tokens in {len(blocks)} blocks of "
-                f"{hp.block_size} ({len(remainder)} trailing tokens dropped)."
+        if files is not None:
+            scripts = datasets.Dataset.from_dict({"path": [str(file) for file in files]})
+            mean_bytes = sum(file.stat().st_size for file in files) / len(files)
+        else:
+            scripts = table.select_columns(["text"])
+            mean_bytes = sum(map(len, scripts["text"])) / len(scripts)
+        split = self._split(len(scripts))  # before tokenizing: too few scripts fails at once
+        # Built beside its final place and renamed at the end, so a reader (another node, an interrupted
+        # run) never takes a half-written folder for a cache.
+        work = cache.with_name(f"{cache.name}.partial-{socket.gethostname()}-{os.getpid()}")
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        try:
+            num_proc = hp.num_proc or len(os.sched_getaffinity(0))
+            tokens = tokenize_scripts(
+                scripts, tokenizer, hp.normalize, num_proc, mean_bytes, work / "tokens" / "tokens.arrow", cache.name
             )
-            splits[name] = datasets.Dataset.from_dict({"input_ids": blocks.astype(np.int64)})
-        return datasets.DatasetDict(splits)
+            self._report(tokens, hp.source or "the embedded corpus")
+            names = [name for name, indices in zip(_SPLITS, split) if indices]  # no test split when not asked for
+            destination = np.full(len(scripts), -1, dtype=np.int64)
+            for number, indices in enumerate(i for i in split if i):
+                destination[indices] = number
+            dtype = token_dtype(len(tokenizer))
+            counts = write_streams(_rows(tokens, destination), [work / f"{name}.bin" for name in names], dtype)
+            for name, indices, n_tokens in zip(names, (i for i in split if i), counts):
+                n_blocks = n_tokens // hp.block_size
+                if n_blocks == 0:
+                    raise UserInputError(
+                        f"the {name} split ({len(indices)} script(s), {n_tokens} tokens) is smaller than one "
+                        f"block of data.block_size={hp.block_size}: lower data.block_size or add scripts"
+                    )
+                rank_zero_info(
+                    f"{name}: {len(indices)} scripts, {n_blocks * hp.block_size:,} tokens in {n_blocks} blocks of "
+                    f"{hp.block_size} ({n_tokens % hp.block_size} trailing tokens dropped)."
+                )
+            del tokens
+            shutil.rmtree(work / "tokens")
+            meta = {"version": _PIPELINE_VERSION, "dtype": dtype.name, "splits": dict(zip(names, counts))}
+            (work / _META).write_text(json.dumps(meta))
+            try:
+                work.rename(cache)
+            except OSError:
+                if not (cache / _META).exists():  # not another process finishing the same cache first
+                    raise
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _report(self, tokens: datasets.Dataset, label: str) -> None:
+        columns = tokens.data
+        if columns.column("blank").to_numpy().all():
+            raise UserInputError(f"every script in {label} is empty: the source has no text to train on")
+        bad_bytes = columns.column("bad_bytes").to_numpy()
+        if bad_bytes.any():
+            rank_zero_warn(
+                f"{np.count_nonzero(bad_bytes)} file(s) of data.source were not valid UTF-8: "
+                f"{bad_bytes.sum()} byte(s) replaced by U+FFFD"
+            )
+        if self.hparams.normalize:
+            raw_chars = columns.column("raw_chars").to_numpy().sum()
+            saved = 1 - columns.column("chars").to_numpy().sum() / max(1, raw_chars)
+            rank_zero_info(f"Screenplay normalisation removed {saved:.1%} of the characters.")
+
+
+def _rows(tokens: datasets.Dataset, destination: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """``(destination, token ids)`` of every script with a destination, in script order, from the
+    memory-mapped Arrow chunks (no copy, one chunk's pages at a time)."""
+    row = 0
+    for chunk in tokens.data.column("ids").chunks:
+        offsets = chunk.offsets.to_numpy()
+        values = chunk.flatten().to_numpy()
+        offsets = offsets - offsets[0]
+        for j in range(len(chunk)):
+            if destination[row] >= 0:
+                yield int(destination[row]), values[offsets[j] : offsets[j + 1]]
+            row += 1

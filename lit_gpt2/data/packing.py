@@ -12,6 +12,9 @@ def pack_blocks(token_lists: Iterable[list[int]], eos_token_id: int, block_size:
     whole block and are returned separately instead of padded, so every block is all real tokens.
     ``blocks.ravel()`` followed by ``remainder`` is exactly the token stream.
 
+    This holds every token in memory: the data module writes the same stream to disk instead
+    (``blocks.write_streams``), and its tests check the two agree block for block.
+
     Returns:
         ``(blocks, remainder)``: an ``(n_blocks, block_size)`` int array and the 1-D leftover tokens.
     """

@@ -38,6 +38,25 @@ def embedded_corpus_files() -> list[Path]:
     return sorted(embedded_corpus_dir().glob("*/*.txt"))
 
 
+def text_files(source: str | None) -> list[Path] | None:
+    """The ``.txt`` scripts of a file source in source order (``None``: the embedded corpus's), or ``None``
+    when ``source`` is a table or a hub dataset name: what preparation reads lazily, one file at a time."""
+    if source is None:
+        return embedded_corpus_files()
+    path = Path(source).expanduser()
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.suffix.lower() == ".txt" and p.is_file())
+        if not files:
+            raise UserInputError(f"no .txt scripts in data.source={source!r}: put one screenplay per .txt file there")
+        return files
+    if glob.has_magic(source):
+        files = _glob(source)
+        return None if {p.suffix.lower() for p in files} & set(TABLE_BUILDERS) else files
+    if path.is_file():
+        return None if path.suffix.lower() in TABLE_BUILDERS else [path]
+    return None
+
+
 def load_scripts(
     source: str | None,
     text_column: str = "text",
@@ -46,26 +65,14 @@ def load_scripts(
     hub_split: str = "train",
 ) -> tuple[datasets.Dataset, DecodeReport]:
     """Load every script of ``source`` (None: the embedded corpus) and report undecodable bytes."""
-    if source is None:
-        return _load_text_files(embedded_corpus_files(), "the embedded corpus", genre_from_folder=True)
+    files = text_files(source)
+    if files is not None:
+        return _load_text_files(files, source or "the embedded corpus", genre_from_folder=source is None)
     path = Path(source).expanduser()
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.suffix.lower() == ".txt" and p.is_file())
-        if not files:
-            raise UserInputError(f"no .txt scripts in data.source={source!r}: put one screenplay per .txt file there")
-        return _load_text_files(files, source)
     if glob.has_magic(source):
-        files = sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
-        if not files:
-            raise UserInputError(f"data.source={source!r} matches no file: check the pattern")
-        tables = {p.suffix.lower() for p in files} & set(TABLE_BUILDERS)
-        if tables:
-            return _load_table(files, text_column, title_column, genre_column), DecodeReport()
-        return _load_text_files(files, source)
+        return _load_table(_glob(source), text_column, title_column, genre_column), DecodeReport()
     if path.is_file():
-        if path.suffix.lower() in TABLE_BUILDERS:
-            return _load_table([path], text_column, title_column, genre_column), DecodeReport()
-        return _load_text_files([path], source)
+        return _load_table([path], text_column, title_column, genre_column), DecodeReport()
     if _looks_like_hub_id(source) and hub_reachable():
         data = datasets.load_dataset(source, split=hub_split)
         return _select_columns(data, text_column, title_column, genre_column, source), DecodeReport()
@@ -73,6 +80,18 @@ def load_scripts(
         f"data.source={source!r} does not exist: give a folder of .txt screenplays, a CSV/JSONL/Parquet file, "
         "or (with network access) a Hugging Face dataset name"
     )
+
+
+def read_script(file: Path) -> tuple[str, int]:
+    """One script file as text (undecodable bytes replaced by U+FFFD) and how many bytes were replaced."""
+    return _decode(file.read_bytes())
+
+
+def _glob(source: str) -> list[Path]:
+    files = sorted(Path(p) for p in glob.glob(str(Path(source).expanduser()), recursive=True) if Path(p).is_file())
+    if not files:
+        raise UserInputError(f"data.source={source!r} matches no file: check the pattern")
+    return files
 
 
 def _looks_like_hub_id(source: str) -> bool:
@@ -86,7 +105,7 @@ def _load_text_files(
     texts, titles = [], []
     columns = {"genre": [file.parent.name for file in files]} if genre_from_folder else {}
     for file in files:
-        text, bad_bytes = _decode(file.read_bytes())
+        text, bad_bytes = read_script(file)
         if bad_bytes:
             report.files += 1
             report.bytes += bad_bytes

@@ -1,8 +1,13 @@
+import os
+
+import numpy as np
 import pytest
 import torch
 
 from lit_gpt2.data.datamodule import MovieScriptsDataModule
+from lit_gpt2.data.packing import pack_blocks
 from lit_gpt2.errors import UserInputError
+from lit_gpt2.modeling import load_tokenizer
 
 
 def test_batches_are_full_blocks_of_real_tokens(tmp_path):
@@ -34,7 +39,7 @@ def test_second_run_reads_the_cache_instead_of_tokenizing(tmp_path, monkeypatch)
     monkeypatch.setattr(MovieScriptsDataModule, "_build", fail)
     second = MovieScriptsDataModule(block_size=32, cache_dir=str(tmp_path))
     second.setup("fit")
-    assert torch.equal(second.splits["train"][:]["input_ids"], first.splits["train"][:]["input_ids"])
+    assert np.array_equal(second.splits["train"].blocks_view(), first.splits["train"].blocks_view())
 
 
 def test_cache_is_keyed_by_contents_and_settings(tmp_path):
@@ -58,6 +63,7 @@ def test_corpus_smaller_than_one_block_says_what_to_change(tmp_path):
     dm = MovieScriptsDataModule(source=str(tmp_path), block_size=64, cache_dir=str(tmp_path / "cache"))
     with pytest.raises(UserInputError, match="smaller than one block of data.block_size=64: lower data.block_size"):
         dm.setup("fit")
+    assert list((tmp_path / "cache").iterdir()) == []  # no half-built folder left to be taken for a cache
 
 
 def test_single_script_cannot_be_split(tmp_path):
@@ -73,7 +79,7 @@ def test_train_validation_and_test_scripts_are_disjoint_and_test_has_its_own_blo
     scripts = dm._prepared_scripts()["text"]
     train, val, test = (set(map(scripts.__getitem__, indices)) for indices in dm._split(len(scripts)))
     assert train and val and test and not (train & val or train & test or val & test)
-    blocks = {name: {tuple(b.tolist()) for b in dm.splits[name]["input_ids"]} for name in dm.splits}
+    blocks = {name: {tuple(b.tolist()) for b in dm.splits[name].blocks_view()} for name in dm.splits}
     assert not blocks["test"] & blocks["validation"] and not blocks["test"] & blocks["train"]
     assert next(iter(dm.test_dataloader()))["input_ids"].tolist()[0] in map(list, blocks["test"])
 
@@ -88,3 +94,71 @@ def test_no_test_split_refuses_test_and_is_cached_apart(tmp_path):
     with_test.setup("fit")  # a cache built without the test split is not taken for one with it
     assert set(with_test.splits) == {"train", "validation", "test"}
     assert len([p for p in tmp_path.iterdir() if p.name != "tokenizers"]) == 2
+
+
+def _packed_in_memory(dm: MovieScriptsDataModule) -> dict[str, np.ndarray]:
+    """The previous pipeline: every script's tokens in Python lists, packed by ``pack_blocks``."""
+    tokenizer = load_tokenizer(dm.hparams.tokenizer)
+    texts = list(dm._prepared_scripts()["text"])
+    ids = tokenizer(texts, verbose=False)["input_ids"]
+    names = ("train", "validation", "test")
+    return {
+        name: pack_blocks((ids[i] for i in indices), tokenizer.eos_token_id, dm.block_size)[0]
+        for name, indices in zip(names, dm._split(len(texts)))
+        if indices
+    }
+
+
+def test_streamed_blocks_equal_the_in_memory_packing_of_the_embedded_corpus(tmp_path):
+    dm = MovieScriptsDataModule(block_size=64, cache_dir=str(tmp_path), num_proc=2)
+    dm.setup("fit")
+    expected = _packed_in_memory(dm)
+    assert set(dm.splits) == set(expected)
+    for name, blocks in expected.items():
+        assert dm.splits[name].blocks_view().dtype == np.uint16
+        assert np.array_equal(dm.splits[name].blocks_view(), blocks), name
+    assert torch.equal(dm.splits["validation"][3]["input_ids"], torch.from_numpy(expected["validation"][3]))
+
+
+def test_streamed_blocks_equal_the_in_memory_packing_of_odd_files(tmp_path):
+    """Indented screenplays, invalid UTF-8, a blank file, a script longer than the tokenizer's cap."""
+    scripts = tmp_path / "scripts"
+    (scripts / "nested").mkdir(parents=True)
+    for i in range(9):
+        (scripts / f"{i}.txt").write_text(f"INT. ROOM {i} - DAY\n\n          JOE\n     Line {i}.\n" * (i + 1))
+    (scripts / "nested" / "bytes.txt").write_bytes(b"EXT. CAF\xe9 - NIGHT\n\nCoffee.\n" * 5)
+    (scripts / "blank.txt").write_text("   \n\n")
+    (scripts / "long.txt").write_text("A long line of action that goes on. " * 400)  # > 1024 tokens
+    for num_proc in (1, 2):
+        dm = MovieScriptsDataModule(
+            source=str(scripts), block_size=8, num_proc=num_proc, cache_dir=str(tmp_path / f"cache{num_proc}")
+        )
+        dm.setup("fit")
+        for name, blocks in _packed_in_memory(dm).items():
+            assert np.array_equal(dm.splits[name].blocks_view(), blocks), (num_proc, name)
+
+
+def test_touching_a_file_rebuilds_a_stat_keyed_cache_but_not_a_contents_keyed_one(tmp_path, monkeypatch):
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    for i in range(4):
+        (scripts / f"{i}.txt").write_text("INT. ROOM - DAY\n\nA line of action. " * 20)
+
+    def cache_folders(cache_key: str) -> int:
+        dm = MovieScriptsDataModule(source=str(scripts), block_size=16, cache_key=cache_key, cache_dir=str(tmp_path))
+        dm.setup("fit")
+        return len([p for p in tmp_path.iterdir() if p.name != "scripts"])
+
+    assert cache_folders("stat") == 1
+    assert cache_folders("stat") == 1  # reused
+    assert cache_folders("contents") == 2
+    os.utime(scripts / "2.txt", ns=(10**18, 10**18))  # same bytes, new modification time
+    assert cache_folders("stat") == 3
+    assert cache_folders("contents") == 3  # the bytes did not change
+    (scripts / "2.txt").write_text("EXT. STREET - NIGHT\n\nSame length, other words" + " " * 336)
+    assert cache_folders("contents") == 4
+
+
+def test_zero_processes_are_refused_in_one_line():
+    with pytest.raises(UserInputError, match=r"data.num_proc=0 must be at least 1"):
+        MovieScriptsDataModule(num_proc=0)
