@@ -13,6 +13,7 @@ from lit_gpt2.commands.demo import demo_command
 from lit_gpt2.commands.export import export_command
 from lit_gpt2.commands.generate import generate_command
 from lit_gpt2.commands.lens import lens_command
+from lit_gpt2.commands.perplexity import perplexity_command
 from lit_gpt2.commands.train_tokenizer import train_tokenizer_command
 
 COMMANDS: dict[str, Callable[..., None]] = {
@@ -21,6 +22,7 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "architecture": architecture_command,
     "attention": attention_command,
     "lens": lens_command,
+    "perplexity": perplexity_command,
     "export": export_command,
     "train-tokenizer": train_tokenizer_command,
     "demo": demo_command,
