@@ -2,6 +2,7 @@
 
 import math
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ from lit_gpt2.distributed import is_sharded
 from lit_gpt2.errors import TrainingDiverged, UserInputError
 from lit_gpt2.modeling import build_model, load_tokenizer, tokenizer_source
 from lit_gpt2.modeling.architecture import forward_flops_per_token
+from lit_gpt2.modeling.lora import LoraSettings, apply_lora, merged_copy, save_adapter, trainable_names
 from lit_gpt2.modeling.loss import bits_per_byte, chunked_lm_loss
 from lit_gpt2.modeling.tokenizer import token_byte_lengths
 from lit_gpt2.optim import adamw_param_groups, warmup_cosine_scheduler
@@ -45,6 +47,10 @@ class GPT2LitModule(L.LightningModule):
             generation's growing shapes would recompile at every length). Default (None): on for
             single-GPU and DDP runs, where it measured about 2x faster; off on CPUs and sharded strategies.
         fused_adamw: AdamW's fused kernel; default (None) fused on GPUs, torch's own choice elsewhere.
+        lora: Train LoRA adapters (``peft``) instead of every weight: only the adapters train and reach the
+            optimizer, and with ``pretrained`` weights a checkpoint holds only the adapters and their
+            optimizer state (the base is reloaded from ``pretrained``). The export merges them into a
+            plain model (and writes the adapter alone to ``export/adapter``). Not with FSDP: use DDP.
     """
 
     def __init__(
@@ -62,6 +68,7 @@ class GPT2LitModule(L.LightningModule):
         loss_chunk_size: int | None = None,
         compile: bool | None = None,
         fused_adamw: bool | None = None,
+        lora: LoraSettings | None = None,
     ) -> None:
         super().__init__()
         # The checkpoint records the tokenizer actually used (the name the CLI hands the data module too);
@@ -79,6 +86,12 @@ class GPT2LitModule(L.LightningModule):
             attn_implementation=attn_implementation,
             eos_token_id=self.tokenizer.eos_token_id,
         )
+        if isinstance(lora, dict):  # as a checkpoint records it
+            lora = LoraSettings(**lora)
+        # peft's wrapper of self.model (adapters injected in place), kept out of the module tree so the
+        # weights appear once in state_dict, under self.model's names.
+        self.__dict__["_peft"] = apply_lora(self.model, lora) if lora else None
+        self.hparams["lora"] = asdict(lora) if lora else None
         if loss_chunk_size is not None and loss_chunk_size < 0:
             raise UserInputError(f"model.loss_chunk_size={loss_chunk_size} must be >= 0 (0: transformers' loss)")
         self._resolve_speed_switches(on_gpu=False, sharded=False)  # until setup() knows the device
@@ -99,9 +112,19 @@ class GPT2LitModule(L.LightningModule):
         compile_ = hp.compile if hp.compile is not None else on_gpu and not sharded
         self._lm_loss = torch.compile(self._uncompiled_lm_loss) if compile_ else self._uncompiled_lm_loss
 
+    @property
+    def lora(self) -> bool:
+        return self._peft is not None
+
     def setup(self, stage: str) -> None:
         if self._trainer is not None:
             strategy = self.trainer.strategy
+            if self.lora and isinstance(strategy, FSDPStrategy):
+                raise UserInputError(
+                    "model.lora does not work with FSDP (frozen and trainable weights would share FSDP's flat "
+                    "parameters): use --trainer.strategy=ddp, where a LoRA model's gradients and optimizer "
+                    "state are small anyway"
+                )
             self._resolve_speed_switches(strategy.root_device.type == "cuda", is_sharded(strategy))
         block_size = getattr(self.trainer.datamodule, "block_size", None) if self._trainer else None
         if block_size is not None and block_size > self.context_length:
@@ -272,6 +295,12 @@ class GPT2LitModule(L.LightningModule):
         super().configure_gradient_clipping(optimizer, gradient_clip_val, gradient_clip_algorithm)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if self.lora and self.hparams.pretrained:
+            # Adapters only (megabytes, not the base's gigabytes): loading rebuilds the base from
+            # model.pretrained, which the checkpoint keeps, and on_load_checkpoint fills it in.
+            keep = {f"model.{name}" for name in trainable_names(self.model)}
+            checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if k in keep}
+            return
         # Record the full architecture so the checkpoint reloads offline without the hub or its YAML.
         checkpoint["hyper_parameters"] = {
             **checkpoint["hyper_parameters"],
@@ -280,9 +309,22 @@ class GPT2LitModule(L.LightningModule):
             "config": self.model.config.to_diff_dict(),
         }
 
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if self.lora:
+            # An adapter-only checkpoint: the frozen base weights are the ones just rebuilt from hparams.
+            checkpoint["state_dict"] = {**self.state_dict(), **checkpoint["state_dict"]}
+
     def export(self, directory: str | Path) -> Path:
-        """Save model and tokenizer in Hugging Face format (safetensors) for ``transformers.pipeline``."""
+        """Save model and tokenizer in Hugging Face format (safetensors) for ``transformers.pipeline``.
+
+        A LoRA model is saved with its adapters merged into the weights (a plain ``GPT2LMHeadModel``),
+        and the adapter alone in ``adapter/`` beside it (``peft.PeftModel.from_pretrained(base, DIR/adapter)``).
+        """
         directory = Path(directory)
-        self.model.save_pretrained(directory)
+        if self.lora:
+            merged_copy(self._peft).save_pretrained(directory)
+            save_adapter(self._peft, directory / "adapter")
+        else:
+            self.model.save_pretrained(directory)
         self.tokenizer.save_pretrained(directory)
         return directory
