@@ -34,7 +34,9 @@ def build_model(
             "e.g. --model.preset=gpt2 for the GPT-2 small architecture with random weights"
         )
     if pretrained:
-        model = _from_pretrained(pretrained, attn_implementation)
+        # from_pretrained returns eval mode, which Lightning 2.6 keeps: a fine-tune would train with
+        # dropout off. Training mode, as a model built from a config starts.
+        model = _from_pretrained(pretrained, attn_implementation).train()
     else:
         gpt2_config = _random_init_config(preset, config)
         if vocab_size is not None and "vocab_size" not in (config or {}):

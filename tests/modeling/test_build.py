@@ -56,6 +56,7 @@ def test_pretrained_from_a_local_directory(tmp_path, tiny_config):
     original.save_pretrained(tmp_path)
     loaded = build_model(pretrained=str(tmp_path))
     assert torch.equal(loaded.transformer.wte.weight, original.transformer.wte.weight)
+    assert all(module.training for module in loaded.modules())  # dropout on for fine-tuning, as from a config
 
 
 def test_tokenizer_larger_than_the_model_vocab_is_refused(tiny_config):
