@@ -169,12 +169,15 @@ class GPT2LitModule(L.LightningModule):
 
     @property
     def flops_per_batch(self) -> int | None:
-        """Training FLOPs of the last batch (3 x forward, see ``lit-gpt2 architecture``), for
-        Lightning's ThroughputMonitor, which turns it into FLOP/s and, on known GPUs, MFU."""
+        """Training FLOPs of the last batch, for Lightning's ThroughputMonitor, which turns it into FLOP/s
+        and, on known GPUs, MFU: 3 x forward (see ``lit-gpt2 architecture``); 2 x with LoRA, whose frozen
+        weights need the backward pass's activation gradients but no weight gradients (the adapters'
+        own are negligible)."""
         if self._last_batch_shape is None:
             return None
         batch_size, seq_len = self._last_batch_shape
-        return 3 * forward_flops_per_token(self.model, seq_len) * batch_size * seq_len
+        passes = 2 if self.lora else 3
+        return passes * forward_flops_per_token(self.model, seq_len) * batch_size * seq_len
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         self._last_batch_shape = tuple(batch["input_ids"].shape)

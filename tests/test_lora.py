@@ -10,6 +10,7 @@ from transformers import GPT2LMHeadModel, pipeline
 
 from conftest import TINY_CONFIG, tiny_fit_args
 from lit_gpt2.checkpoints import load_module
+from lit_gpt2.modeling.architecture import forward_flops_per_token
 from lit_gpt2.modeling.lora import LoraSettings, lora_parameter_count, merged_copy
 from lit_gpt2.module import GPT2LitModule
 
@@ -122,3 +123,28 @@ def test_bad_lora_settings_are_refused(settings, message):
 
     with pytest.raises(UserInputError, match=message):
         LoraSettings(**settings)
+
+
+def test_training_flops_count_no_weight_gradients_for_the_frozen_base():
+    full = GPT2LitModule(config=TINY_CONFIG)
+    lora = _lora_module(rank=4)
+    for module, passes in ((full, 3), (lora, 2)):  # forward + backward (+ weight gradients)
+        module._last_batch_shape = (2, 16)
+        assert module.flops_per_batch == passes * forward_flops_per_token(module.model, 16) * 2 * 16
+
+
+def test_the_watching_callbacks_run_unchanged_on_a_lora_model(run_cli, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    watching = ["SampleGenerationCallback", "AttentionHeatmapCallback", "LogitLensCallback"]
+    callbacks = [{"class_path": f"lit_gpt2.callbacks.{name}"} for name in watching]
+    callbacks[0]["init_args"] = {"max_new_tokens": 4, "strategies": ["greedy"]}
+    config = tmp_path / "watch.yaml"
+    config.write_text(yaml.safe_dump({"trainer": {"callbacks": callbacks}}))
+    assert run_cli(tiny_fit_args(tmp_path, f"--config={config}", "--model.lora.rank=4", epochs=1)) == 0
+    (run,) = (tmp_path / "runs" / "lit-gpt2").iterdir()
+    events = EventAccumulator(str(run), size_guidance={"images": 0, "tensors": 0})
+    events.Reload()
+    for tag in ("attention/grid", "heads/induction", "lens/top_tokens"):
+        assert [i.step for i in events.Images(tag)] == [0, 4], tag
+    assert [s.step for s in events.Scalars("gen/greedy/distinct_2")] == [0, 4]
