@@ -96,6 +96,8 @@ class GPT2LitModule(L.LightningModule):
             raise UserInputError(f"model.loss_chunk_size={loss_chunk_size} must be >= 0 (0: transformers' loss)")
         self._resolve_speed_switches(on_gpu=False, sharded=False)  # until setup() knows the device
         self._last_batch_shape: tuple[int, int] | None = None  # for flops_per_batch
+        self._first_bad_step: torch.Tensor | None = None  # first step with a non-finite loss, on the device
+        self._first_bad_loss: torch.Tensor | None = None
         # Token-weighted mean NLL over a whole epoch, synchronised across ranks by torchmetrics, and the
         # NLL sum and bytes behind bits per byte.
         self.val_nll, self.val_nll_sum, self.val_bytes = MeanMetric(), SumMetric(), SumMetric()
@@ -182,16 +184,39 @@ class GPT2LitModule(L.LightningModule):
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         self._last_batch_shape = tuple(batch["input_ids"].shape)
         loss, _ = self.shared_step(batch)
-        # Every rank takes the same decision, so no rank is left waiting in a collective.
-        diverged = self.trainer.strategy.reduce_boolean_decision(not torch.isfinite(loss).item(), all=False)
-        if diverged:
-            raise TrainingDiverged(
-                f"train/loss is {loss.item()} at step {self.global_step} (epoch {self.current_epoch}): training "
-                f"stopped, and the last good checkpoint is kept ({self._last_checkpoint()}); resume from it "
-                "with a lower model.learning_rate or trainer.gradient_clip_val"
-            )
+        self._watch_for_divergence(loss)
+        if (batch_idx + 1) % max(1, self.trainer.log_every_n_steps) == 0:
+            self._stop_if_diverged()
         self.log("train/loss", loss, on_step=True, on_epoch=False, prog_bar=True)
         return loss
+
+    def _watch_for_divergence(self, loss: torch.Tensor) -> None:
+        """Remember, on the device, the first step whose loss was not finite: no host synchronisation
+        per step (which would stall a GPU's queue); ``_stop_if_diverged`` reads it now and then."""
+        if self._first_bad_step is None or self._first_bad_step.device != loss.device:
+            self._first_bad_step = torch.tensor(-1, device=loss.device)
+            self._first_bad_loss = torch.tensor(0.0, device=loss.device)
+        first = ~torch.isfinite(loss.detach()) & (self._first_bad_step < 0)
+        self._first_bad_step = torch.where(first, self.global_step, self._first_bad_step)
+        self._first_bad_loss = torch.where(first, loss.detach().float(), self._first_bad_loss)
+
+    def _stop_if_diverged(self) -> None:
+        """Stop if any rank saw a non-finite loss, naming its first step: every logging interval (when
+        Lightning synchronises to log anyway) and before each validation, so that no checkpoint saved
+        after it holds diverged weights. Every rank takes the same decision, so none waits in a collective."""
+        seen = self._first_bad_step is not None and bool(self._first_bad_step >= 0)
+        if not self.trainer.strategy.reduce_boolean_decision(seen, all=False):
+            return
+        where = f"{self._first_bad_loss.item()} at step {self._first_bad_step.item()}" if seen else "not finite"
+        raise TrainingDiverged(
+            f"train/loss is {where} (epoch {self.current_epoch}): training stopped, and the last good checkpoint "
+            f"is kept ({self._last_checkpoint()}); resume from it with a lower model.learning_rate or "
+            "trainer.gradient_clip_val"
+        )
+
+    def on_validation_start(self) -> None:
+        if self.trainer.state.fn == "fit" and not self.trainer.sanity_checking:
+            self._stop_if_diverged()
 
     def _last_checkpoint(self) -> str:
         callback = self.trainer.checkpoint_callback

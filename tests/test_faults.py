@@ -7,16 +7,21 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 import yaml
 
 from conftest import REPO, tiny_fit_args
 
 
-def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(run_cli, tmp_path, capsys):
+@pytest.mark.parametrize("log_every_n_steps", [1, 10])  # checked every step; only before validation
+def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(
+    run_cli, tmp_path, capsys, log_every_n_steps
+):
     config = tmp_path / "poison.yaml"
     config.write_text(yaml.safe_dump({"trainer": {"callbacks": [{"class_path": "conftest.PoisonWeightsAt"}]}}))
-    assert run_cli(tiny_fit_args(tmp_path, f"--config={config}", epochs=3)) == 2
+    args = tiny_fit_args(tmp_path, f"--config={config}", f"--trainer.log_every_n_steps={log_every_n_steps}", epochs=3)
+    assert run_cli(args) == 2
     err = capsys.readouterr().err
     (last,) = (tmp_path / "runs").rglob("last.ckpt")
     assert "train/loss is nan at step 6 (epoch 1): training stopped" in err
@@ -24,6 +29,17 @@ def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(run_c
     state = torch.load(last, map_location="cpu", weights_only=True)
     assert state["global_step"] == 4  # the end of epoch 0, before the poisoned step
     assert all(torch.isfinite(t).all() for t in state["state_dict"].values())
+
+
+def test_the_loss_is_checked_at_logging_intervals_and_validations_not_every_step(run_cli, tmp_path, monkeypatch):
+    from lit_gpt2.module import GPT2LitModule
+
+    checks = []
+    original = GPT2LitModule._stop_if_diverged
+    monkeypatch.setattr(GPT2LitModule, "_stop_if_diverged", lambda self: checks.append(1) or original(self))
+    # 2 epochs of 4 batches, logging every 2: 2 checks an epoch, and one before each validation.
+    assert run_cli(tiny_fit_args(tmp_path, "--trainer.log_every_n_steps=2", epochs=2)) == 0
+    assert len(checks) == 2 * 2 + 2
 
 
 def test_damaged_checkpoint_is_refused_by_fit_and_validate(run_cli, tmp_path, capsys):
