@@ -13,14 +13,17 @@ import torch
 HEAD_KINDS = ("previous_token", "duplicate_token", "induction")
 
 
-def repeated_random_tokens(length: int, vocab_size: int, bos_token_id: int, seed: int = 0) -> list[int]:
-    """``bos`` then ``length`` random tokens, then the same tokens again: the probe on which induction
-    heads show (in the second half, each token's earlier copy says what came next)."""
+def repeated_random_tokens(length: int, candidates: Sequence[int], bos_token_id: int, seed: int = 0) -> list[int]:
+    """``bos`` then ``length`` tokens drawn at random from ``candidates`` (BOS excluded), then the same
+    tokens again: the probe on which induction heads show (in the second half, each token's earlier
+    copy says what came next)."""
     if length < 2:
         raise ValueError(f"length={length} must be at least 2")
+    pool = torch.tensor(sorted({t for t in candidates if t != bos_token_id}))
+    if len(pool) == 0:
+        raise ValueError("no candidate tokens besides BOS")
     generator = torch.Generator().manual_seed(seed)
-    candidates = torch.tensor([t for t in range(vocab_size) if t != bos_token_id])
-    half = candidates[torch.randint(len(candidates), (length,), generator=generator)].tolist()
+    half = pool[torch.randint(len(pool), (length,), generator=generator)].tolist()
     return [bos_token_id, *half, *half]
 
 

@@ -5,6 +5,7 @@ empty tuples, silently), so the probe switches the model to eager attention and 
 """
 
 import dataclasses
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -72,11 +73,17 @@ def probe_token_ids(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, 
 
 
 def probe_head_scores(
-    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, length: int, seed: int = 0
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    length: int,
+    candidates: Sequence[int] | None = None,
+    seed: int = 0,
 ) -> dict[str, torch.Tensor]:
     """Every head's previous-token, duplicate-token and induction score (docs/head-scores.md) on
-    ``length`` seeded random tokens repeated twice (shortened to fit the model's context)."""
+    ``length`` seeded random tokens repeated twice (shortened to fit the model's context), drawn from
+    ``candidates`` (default: the whole vocabulary)."""
     length = min(length, (model.config.n_positions - 1) // 2)
-    tokens = repeated_random_tokens(length, len(tokenizer), tokenizer.eos_token_id, seed)
+    pool = range(len(tokenizer)) if candidates is None else candidates
+    tokens = repeated_random_tokens(length, pool, tokenizer.eos_token_id, seed)
     probe = probe_token_ids(model, tokenizer, [tokens])
     return head_scores(probe.attentions, torch.tensor(tokens))

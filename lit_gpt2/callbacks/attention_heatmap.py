@@ -8,9 +8,11 @@ from torch.utils.tensorboard import SummaryWriter
 
 from lit_gpt2.attention.probe import DEFAULT_PROBE_TEXT, probe_attention, probe_head_scores
 from lit_gpt2.attention.statistics import attention_rollout, attention_statistics
-from lit_gpt2.callbacks.periodic import PeriodicTensorBoardCallback
+from lit_gpt2.callbacks.periodic import PeriodicTensorBoardCallback, first_validation_tokens
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.plots import attention_grid, attention_heatmap, figure_to_array, head_score_grid
+
+HEAD_SCORE_CANDIDATE_TOKENS = 4096  # validation tokens whose distinct ids the head-score probe draws from
 
 
 class AttentionHeatmapCallback(PeriodicTensorBoardCallback):
@@ -21,7 +23,8 @@ class AttentionHeatmapCallback(PeriodicTensorBoardCallback):
     both axes) and ``attention/rollout``; scalars ``attn/layer{L}/<statistic>`` (mean over heads) and
     ``attn/seconds``. Attention weights show where a head reads, not how much that matters to the output.
 
-    Head scores (docs/head-scores.md), from a second probe on seeded random tokens repeated twice:
+    Head scores (docs/head-scores.md), from a second probe on seeded random tokens repeated twice (drawn
+    from the distinct tokens of the first validation blocks, tokens the model has seen):
     images ``heads/previous_token``, ``heads/duplicate_token``, ``heads/induction`` (layers x heads)
     and scalars ``heads/max_<kind>``.
 
@@ -49,6 +52,7 @@ class AttentionHeatmapCallback(PeriodicTensorBoardCallback):
         if head_score_length < 0 or head_score_length == 1:
             raise UserInputError(f"head_score_length={head_score_length} must be 0 (off) or at least 2")
         self.head_score_length = head_score_length
+        self._candidates: list[int] | None = None
         if not probe_text.strip():
             raise UserInputError("AttentionHeatmapCallback needs a non-empty probe_text")
         self.probe_text = probe_text
@@ -77,7 +81,12 @@ class AttentionHeatmapCallback(PeriodicTensorBoardCallback):
         }
         scores = {}
         if self.head_score_length:
-            scores = probe_head_scores(pl_module.model, pl_module.tokenizer, self.head_score_length)
+            if self._candidates is None:
+                # Tokens the model sees in training: random ids from a small fitted vocabulary include
+                # ones it never saw, whose attention says nothing. The whole vocabulary without data.
+                seen = first_validation_tokens(trainer, HEAD_SCORE_CANDIDATE_TOKENS)
+                self._candidates = sorted(set(seen)) if seen else list(range(len(pl_module.tokenizer)))
+            scores = probe_head_scores(pl_module.model, pl_module.tokenizer, self.head_score_length, self._candidates)
         scalars |= {f"heads/max_{kind}": values.max().item() for kind, values in scores.items()}
         if writer is None:
             return scalars  # no TensorBoard, or a sharded rank that only had to join the forward pass

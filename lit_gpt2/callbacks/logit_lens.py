@@ -7,7 +7,7 @@ from torch.utils.tensorboard import SummaryWriter
 
 from lit_gpt2.attention.lens import LensPass, lens_pass
 from lit_gpt2.attention.probe import DEFAULT_PROBE_TEXT
-from lit_gpt2.callbacks.periodic import PeriodicTensorBoardCallback
+from lit_gpt2.callbacks.periodic import PeriodicTensorBoardCallback, first_validation_tokens
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.plots import figure_to_array, logit_lens_chart, surprisal_chart
 
@@ -84,15 +84,10 @@ class LogitLensCallback(PeriodicTensorBoardCallback):
         writer.add_text("surprisal/passage", f"| token | surprisal (bits) |\n|---|---|\n{rows}", step)
 
     def _validation_passage(self, trainer: L.Trainer) -> list[int] | None:
-        """The first tokens of the first validation block: the same passage every round."""
+        """The first tokens of the validation blocks: the same passage every round."""
         if self._passage is None and self.passage_tokens:
-            loaders = trainer.val_dataloaders  # set once validation has run (the sanity check, say)
-            if loaders is None and trainer.datamodule is not None:
-                loaders = trainer.datamodule.val_dataloader()
-            loader = loaders[0] if isinstance(loaders, list | tuple) else loaders
-            if loader is None or len(loader.dataset) == 0:
+            self._passage = first_validation_tokens(trainer, self.passage_tokens)
+            if self._passage is None:
                 rank_zero_warn("LogitLensCallback: no validation data, so no surprisal passage")
                 self.passage_tokens = 0
-                return None
-            self._passage = loader.dataset[0]["input_ids"][: self.passage_tokens].tolist()
         return self._passage

@@ -85,3 +85,20 @@ class PeriodicTensorBoardCallback(L.Callback):
         for logger in trainer.loggers:  # they write on rank 0 only
             logger.log_metrics(scalars, step=step)
         trainer.callback_metrics.update({name: torch.tensor(value) for name, value in scalars.items()})
+
+
+def first_validation_tokens(trainer: L.Trainer, n_tokens: int) -> list[int] | None:
+    """The first ``n_tokens`` token ids of the validation blocks, in order (fewer if there are fewer):
+    the same text every round. None without validation data."""
+    loaders = trainer.val_dataloaders  # set once validation has run (the sanity check, say)
+    if loaders is None and trainer.datamodule is not None:
+        loaders = trainer.datamodule.val_dataloader()
+    loader = loaders[0] if isinstance(loaders, list | tuple) else loaders
+    if loader is None or len(loader.dataset) == 0:
+        return None
+    tokens: list[int] = []
+    for index in range(len(loader.dataset)):
+        if len(tokens) >= n_tokens:
+            break
+        tokens += loader.dataset[index]["input_ids"].tolist()
+    return tokens[:n_tokens]

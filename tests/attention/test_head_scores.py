@@ -38,7 +38,7 @@ def test_the_docs_worked_example():
 
 
 def test_a_perfect_head_of_each_kind_scores_one():
-    tokens = torch.tensor(repeated_random_tokens(8, vocab_size=50, bos_token_id=0, seed=1))
+    tokens = torch.tensor(repeated_random_tokens(8, range(50), bos_token_id=0, seed=1))
     for kind, pattern in detection_patterns(tokens).items():
         ideal = pattern.clone()
         ideal[ideal.sum(-1) == 0, 0] = 1.0  # rows with nothing to find park on the first token
@@ -53,10 +53,12 @@ def test_a_head_all_on_the_first_token_scores_zero():
 
 
 def test_repeated_random_tokens_are_seeded_and_repeat_once():
-    tokens = repeated_random_tokens(10, vocab_size=30, bos_token_id=29, seed=3)
-    assert tokens == repeated_random_tokens(10, vocab_size=30, bos_token_id=29, seed=3)
-    assert tokens != repeated_random_tokens(10, vocab_size=30, bos_token_id=29, seed=4)
+    tokens = repeated_random_tokens(10, range(30), bos_token_id=29, seed=3)
+    assert tokens == repeated_random_tokens(10, range(30), bos_token_id=29, seed=3)
+    assert tokens != repeated_random_tokens(10, range(30), bos_token_id=29, seed=4)
     assert tokens[0] == 29 and 29 not in tokens[1:] and tokens[1:11] == tokens[11:] and len(tokens) == 21
+    # Drawn only from the candidates given (tokens the model has seen, say).
+    assert set(repeated_random_tokens(10, [3, 5, 7], bos_token_id=0)[1:]) <= {3, 5, 7}
 
 
 V, P = 16, 32  # token ids 0..15 one-hot in dims 0..15, positions one-hot in dims 16..47, dims 48..63 free
@@ -101,7 +103,7 @@ def _induction_model() -> GPT2LMHeadModel:
 
 
 def test_a_hand_built_induction_circuit_is_scored_by_kind():
-    tokens = torch.tensor(repeated_random_tokens(12, vocab_size=V, bos_token_id=0, seed=0))
+    tokens = torch.tensor(repeated_random_tokens(12, range(V), bos_token_id=0, seed=0))
     model = _induction_model()
     with torch.no_grad(), eager_attention(model):
         attentions = model(tokens[None], output_attentions=True).attentions
