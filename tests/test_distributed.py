@@ -106,3 +106,13 @@ def test_lightnings_private_forward_redirection_is_where_and_as_we_call_it():
     parameters = list(inspect.signature(type(redirection).__call__).parameters)
     assert parameters[1:4] == ["wrapper_module", "original_module", "method_name"], parameters
     assert issubclass(FSDPStrategy, Strategy)
+
+
+def test_ddp_on_two_processes_builds_the_data_cache_once_and_both_read_it(tmp_path):
+    """prepare_data runs on one process per node; the other waits, then reads the finished cache."""
+    ddp = ["--trainer.devices=2", "--trainer.strategy=ddp", "--trainer.limit_train_batches=1"]
+    fit = _lit_gpt2(*tiny_fit_args(tmp_path, *ddp, "--trainer.limit_val_batches=1", epochs=1))
+    assert fit.returncode == 0, fit.stderr[-3000:]
+    assert (fit.stdout + fit.stderr).count("lit-gpt2: building the data cache") == 1
+    (cache,) = (tmp_path / "cache").iterdir()  # one finished folder, no partial one left beside it
+    assert (cache / "meta.json").exists()

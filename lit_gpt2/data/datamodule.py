@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -17,6 +18,7 @@ import datasets
 import lightning as L
 import numpy as np
 import torch
+from datasets.distributed import split_dataset_by_node
 from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torch.utils.data import DataLoader, DistributedSampler
@@ -25,8 +27,9 @@ from transformers import PreTrainedTokenizerBase
 from lit_gpt2.data.blocks import BlockDataset, token_dtype, write_streams
 from lit_gpt2.data.prepare import tokenize_scripts
 from lit_gpt2.data.screenplay import normalise_screenplay
-from lit_gpt2.data.sources import load_scripts, text_files
+from lit_gpt2.data.sources import load_scripts, stream_documents, text_files
 from lit_gpt2.data.split import split_by_script
+from lit_gpt2.data.streaming import InMemoryBlocks, StreamedBlocks, StreamPosition
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.modeling import load_tokenizer
 from lit_gpt2.modeling.bpe import cached_bpe_tokenizer
@@ -68,6 +71,14 @@ class MovieScriptsDataModule(L.LightningDataModule):
             modification time of each file: instant on gigabytes) or ``contents`` (every byte hashed:
             exact even if a file is rewritten with the same size within the clock's resolution). The
             embedded corpus, tables and hub datasets are always keyed by their text.
+        streaming: Read a hub dataset (or a CSV/JSONL/Parquet file) as a stream, never copied to disk
+            whole: validation is its first ``streaming_val_documents`` documents, training the rest,
+            tokenised and packed on the fly in the training process (``num_workers=0``), each process of a
+            multi-process run reading its own share. Needs ``trainer.max_steps`` (or an integer
+            ``trainer.limit_train_batches``); each epoch reads the stream again from its start; a
+            checkpoint holds the stream position, so a resumed run continues where it stopped. No test
+            split, no ``train_tokenizer``; ``val_fraction``, ``test_fraction``, ``cache_dir`` do not apply.
+        streaming_val_documents: Documents held out for validation at the head of a stream.
     """
 
     def __init__(
@@ -89,6 +100,8 @@ class MovieScriptsDataModule(L.LightningDataModule):
         cache_dir: str | None = None,
         num_proc: int | None = None,
         cache_key: Literal["stat", "contents"] = "stat",
+        streaming: bool = False,
+        streaming_val_documents: int = 100,
     ) -> None:
         super().__init__()
         if block_size < 2:
@@ -97,20 +110,39 @@ class MovieScriptsDataModule(L.LightningDataModule):
             raise UserInputError(f"data.batch_size={batch_size} must be at least 1")
         if num_proc is not None and num_proc < 1:
             raise UserInputError(f"data.num_proc={num_proc} must be at least 1 (or null for one per CPU core)")
+        if streaming:
+            if num_workers:
+                raise UserInputError(
+                    f"data.streaming reads the stream in the training process, whose position a checkpoint "
+                    f"stores: set data.num_workers=0 (not {num_workers})"
+                )
+            if train_tokenizer:
+                raise UserInputError("data.train_tokenizer reads every training script: not with data.streaming")
+            if streaming_val_documents < 1:
+                raise UserInputError(f"data.streaming_val_documents={streaming_val_documents} must be at least 1")
         self.save_hyperparameters()
         self.block_size = block_size
         self.splits: dict[str, BlockDataset] | None = None
+        self.stream: StreamedBlocks | None = None
+        self._stream_state: dict | None = None  # a checkpoint's stream position, until the stream exists
+        self._consumed_batches = 0  # training batches the trainer took from the current iteration
 
     def prepare_data(self) -> None:
         # Runs once per node before setup: tokenization happens here, and the other ranks then read the
         # cache in setup. This rank keeps what it built rather than reading the sources a second time.
-        self.splits = self._load_or_build()
+        if not self.hparams.streaming:
+            self.splits = self._load_or_build()
 
     def setup(self, stage: str) -> None:
-        if self.splits is None:
+        if self.hparams.streaming:
+            if self.splits is None:
+                self._setup_stream(stage)
+        elif self.splits is None:
             self.splits = self._load_or_build()
 
     def train_dataloader(self) -> DataLoader:
+        if self.hparams.streaming:
+            return DataLoader(self.stream, batch_size=self.hparams.batch_size, drop_last=True)
         return self._loader("train", shuffle=True)
 
     def val_dataloader(self) -> DataLoader:
@@ -118,6 +150,8 @@ class MovieScriptsDataModule(L.LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         """The test scripts, held out from training and from checkpoint selection alike."""
+        if self.hparams.streaming:
+            raise UserInputError("data.streaming holds out validation documents only: test needs a prepared source")
         if "test" not in self.splits:
             raise UserInputError("data.test_fraction=0 leaves no test split: set data.test_fraction (e.g. 0.1)")
         return self._loader("test", shuffle=False)
@@ -155,6 +189,78 @@ class MovieScriptsDataModule(L.LightningDataModule):
             # Training steps are all full batches: static shapes (torch.compile, comparable step times).
             drop_last=shuffle,
         )
+
+    def _setup_stream(self, stage: str) -> None:
+        hp = self.hparams
+        trainer = self.trainer
+        if stage == "fit" and trainer is not None:
+            limit = trainer.limit_train_batches
+            if trainer.max_steps < 0 and not (isinstance(limit, int) and limit > 0):
+                # An endless stream has no length to plan the LR schedule (estimated_stepping_batches) by.
+                raise UserInputError("data.streaming has no length to plan training by: set trainer.max_steps")
+        tokenizer = load_tokenizer(hp.tokenizer)
+        documents = stream_documents(hp.source, hp.text_column, hp.hub_split)
+        held_out = (row["text"] for row in documents.take(hp.streaming_val_documents))
+        validation = InMemoryBlocks(held_out, tokenizer, hp.normalize, hp.block_size)
+        if len(validation) == 0:
+            raise UserInputError(
+                f"the first data.streaming_val_documents={hp.streaming_val_documents} documents are smaller than "
+                f"one block of data.block_size={hp.block_size}: raise data.streaming_val_documents"
+            )
+        self.splits = {"validation": validation}
+        rank_zero_info(
+            f"validation: the first {hp.streaming_val_documents} streamed documents, {len(validation)} blocks."
+        )
+        training = documents.skip(hp.streaming_val_documents)
+        world_size, rank = (trainer.world_size, trainer.global_rank) if trainer else (1, 0)
+        if world_size > 1:  # every process reads its own share of the documents
+            training = split_dataset_by_node(training, rank=rank, world_size=world_size)
+
+        def texts(skip: int) -> Iterator[str]:
+            return (row["text"] for row in (training.skip(skip) if skip else training))
+
+        self.stream = StreamedBlocks(texts, tokenizer, hp.normalize, hp.block_size, self._iteration_start)
+
+    def _iteration_start(self) -> StreamPosition:
+        """Where an epoch's pass over the stream starts: a checkpoint's position when resuming within the
+        epoch it stopped in, else the start (each epoch reads the stream again)."""
+        self._consumed_batches = 0
+        state, self._stream_state = self._stream_state, None
+        trainer = self.trainer
+        if state is None or trainer is None or state["epoch"] != trainer.current_epoch:
+            return StreamPosition()
+        if len(state["positions"]) != trainer.world_size:
+            raise UserInputError(
+                f"this checkpoint's stream was read by {len(state['positions'])} process(es), each its own share: "
+                f"resume it with as many, not {trainer.world_size}"
+            )
+        return StreamPosition(*state["positions"][trainer.global_rank])
+
+    def on_before_batch_transfer(self, batch: dict, dataloader_idx: int) -> dict:
+        # Counts the batches the training loop took, not those the DataLoader fetched ahead.
+        if self.stream is not None and self.trainer is not None and self.trainer.training:
+            self._consumed_batches += 1
+        return batch
+
+    def state_dict(self) -> dict:
+        """The stream position of what training consumed (streaming only), saved in checkpoints."""
+        if self.stream is None:
+            return {}
+        at = self.stream.position_after(self._consumed_batches * self.hparams.batch_size)
+        positions = [[at.documents, at.offset]]
+        trainer = self.trainer
+        if trainer is not None and trainer.world_size > 1:
+            # Each process reads its own share: the checkpoint (written by rank 0) holds every position.
+            gathered = trainer.strategy.all_gather(torch.tensor(positions[0], device=trainer.strategy.root_device))
+            positions = gathered.cpu().tolist()
+        return {"stream": {"epoch": trainer.current_epoch if trainer is not None else 0, "positions": positions}}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        if "stream" not in state_dict:
+            return
+        if not self.hparams.streaming:
+            raise UserInputError("this checkpoint was trained on a stream: resume it with data.streaming=true")
+        self._stream_state = state_dict["stream"]  # applied when the next pass over the stream starts
 
     def training_texts(self) -> list[str]:
         """The (normalised) texts of the training scripts only: what a tokenizer may be trained on."""
@@ -248,6 +354,8 @@ class MovieScriptsDataModule(L.LightningDataModule):
             scripts = table.select_columns(["text"])
             mean_bytes = sum(map(len, scripts["text"])) / len(scripts)
         split = self._split(len(scripts))  # before tokenizing: too few scripts fails at once
+        # Every process that builds says so (not rank zero only): one line per node in a multi-node run.
+        print(f"lit-gpt2: building the data cache {cache} on {socket.gethostname()}", file=sys.stderr, flush=True)
         # Built beside its final place and renamed at the end, so a reader (another node, an interrupted
         # run) never takes a half-written folder for a cache.
         work = cache.with_name(f"{cache.name}.partial-{socket.gethostname()}-{os.getpid()}")

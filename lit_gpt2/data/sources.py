@@ -82,6 +82,41 @@ def load_scripts(
     )
 
 
+def stream_documents(
+    source: str | None, text_column: str = "text", hub_split: str = "train"
+) -> datasets.IterableDataset:
+    """The texts of ``source`` as a ``datasets.IterableDataset`` of ``{"text": str}`` rows, read as they are
+    iterated and never copied to disk whole: a Hugging Face dataset name (online), or a local
+    CSV/JSONL/Parquet file or glob (a corpus too large for the cache). Blank rows are skipped.
+    Folders of .txt files and the embedded corpus are refused: they are prepared to disk cheaply."""
+    if source is None or text_files(source) is not None:
+        raise UserInputError(
+            f"data.streaming reads a Hugging Face dataset or a CSV/JSONL/Parquet file, not "
+            f"{source or 'the embedded corpus'!r}: .txt scripts are prepared to disk cheaply, so drop data.streaming"
+        )
+    path = Path(source).expanduser()
+    if glob.has_magic(source) or path.is_file():
+        files = _glob(source) if glob.has_magic(source) else [path]
+        builders = {TABLE_BUILDERS.get(p.suffix.lower()) for p in files}
+        if len(builders) != 1 or None in builders:
+            raise UserInputError("data.source mixes file types: give one CSV, JSONL or Parquet kind at a time")
+        data = datasets.load_dataset(builders.pop(), data_files=[str(p) for p in files], split="train", streaming=True)
+    elif _looks_like_hub_id(source) and hub_reachable():
+        data = datasets.load_dataset(source, split=hub_split, streaming=True)
+    else:
+        raise UserInputError(
+            f"data.source={source!r} does not exist: give a CSV/JSONL/Parquet file or (with network access) a "
+            "Hugging Face dataset name to stream"
+        )
+    if data.column_names is not None and text_column not in data.column_names:
+        raise UserInputError(
+            f"column {text_column!r} (data.text_column) is not in {source}; its columns are "
+            f"{', '.join(data.column_names)}: set --data.text_column to one of them"
+        )
+    data = data.filter(lambda row: isinstance(row[text_column], str) and row[text_column].strip() != "")
+    return data.map(lambda row: {"text": row[text_column]}, remove_columns=data.column_names)
+
+
 def read_script(file: Path) -> tuple[str, int]:
     """One script file as text (undecodable bytes replaced by U+FFFD) and how many bytes were replaced."""
     return _decode(file.read_bytes())
