@@ -139,12 +139,11 @@ class GPT2LitModule(L.LightningModule):
         self._epoch_seed_base = torch.initial_seed()
 
     def on_train_batch_start(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        # Dropout draws from the global RNG. Seeding it from (run seed, epoch) at each epoch's first
-        # batch makes the epoch's randomness independent of history (Lightning itself draws from the
-        # RNG between epochs, and differently after a restart), so a run resumed from an end-of-epoch
-        # checkpoint trains exactly as an uninterrupted one; the data module seeds the order the same way.
-        if batch_idx == 0:
-            torch.manual_seed(self._epoch_seed_base + self.current_epoch)
+        # Dropout draws from the global RNG. Seeding it from (run seed, epoch, batch) makes each batch's
+        # masks independent of history (Lightning itself draws from the RNG between epochs, and
+        # differently after a restart), so a run resumed from any checkpoint, mid-epoch included, trains
+        # exactly as an uninterrupted one; the data module seeds the order the same way.
+        torch.manual_seed(self._epoch_seed_base + (self.current_epoch << 32) + batch_idx)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
