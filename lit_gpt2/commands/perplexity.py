@@ -26,6 +26,7 @@ def perplexity_command(
     separator: Literal["eos", "blank_line"] = "eos",
     normalize: bool | None = None,
     hub_split: str = "test",
+    hub_config: str | None = None,
     text_column: str = "text",
     batch_size: int = 4,
     device: str | None = None,
@@ -46,6 +47,7 @@ def perplexity_command(
         normalize: Screenplay normalisation, as the data module does it; default: on for .txt files
             (screenplays), off for tables and hub datasets (WikiText must be scored as published).
         hub_split: The split of a hub dataset.
+        hub_config: The configuration of a hub dataset that has several (e.g. wikitext-2-raw-v1).
         text_column: The text column of a table or hub dataset.
         batch_size: Windows read at once.
         device: Where the model runs; default: cuda when available, else cpu.
@@ -60,7 +62,7 @@ def perplexity_command(
         raise UserInputError(f"--context={context} must be between 2 and the model's {loaded.config.n_positions}")
     if normalize is None:
         normalize = data is None or Path(data).is_dir() or Path(data).suffix.lower() == ".txt"
-    texts = load_scripts(data, text_column=text_column, hub_split=hub_split)[0]["text"]
+    texts = load_scripts(data, text_column=text_column, hub_split=hub_split, hub_config=hub_config)[0]["text"]
     if normalize:
         texts = [normalise_screenplay(text) for text in texts]
     ids = corpus_token_ids(texts, tokenizer, separator)

@@ -51,6 +51,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
         title_column: Optional column with the script title, kept as metadata.
         genre_column: Optional column with the genre, kept as metadata.
         hub_split: Split to read from a hub dataset.
+        hub_config: Configuration of a hub dataset that has several (e.g. ``wikitext-2-raw-v1``).
         tokenizer: Tokenizer name or directory (the CLI links it to the model's).
         train_tokenizer: Fit a byte-level BPE tokenizer of this many tokens to the training scripts
             (trained once, then cached by their contents) and use it for the data and the model instead
@@ -88,6 +89,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
         title_column: str | None = None,
         genre_column: str | None = None,
         hub_split: str = "train",
+        hub_config: str | None = None,
         tokenizer: str = "gpt2",
         train_tokenizer: int | None = None,
         block_size: int = 256,
@@ -199,7 +201,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
                 # An endless stream has no length to plan the LR schedule (estimated_stepping_batches) by.
                 raise UserInputError("data.streaming has no length to plan training by: set trainer.max_steps")
         tokenizer = load_tokenizer(hp.tokenizer)
-        documents = stream_documents(hp.source, hp.text_column, hp.hub_split)
+        documents = stream_documents(hp.source, hp.text_column, hp.hub_split, hp.hub_config)
         held_out = (row["text"] for row in documents.take(hp.streaming_val_documents))
         validation = InMemoryBlocks(held_out, tokenizer, hp.normalize, hp.block_size)
         if len(validation) == 0:
@@ -289,7 +291,9 @@ class MovieScriptsDataModule(L.LightningDataModule):
     def _prepared_scripts(self) -> datasets.Dataset:
         """Every script of the source, decoded and (if enabled) normalised, in source order."""
         hp = self.hparams
-        scripts, decode_report = load_scripts(hp.source, hp.text_column, hp.title_column, hp.genre_column, hp.hub_split)
+        scripts, decode_report = load_scripts(
+            hp.source, hp.text_column, hp.title_column, hp.genre_column, hp.hub_split, hp.hub_config
+        )
         if decode_report.files:
             rank_zero_warn(
                 f"{decode_report.files} file(s) of data.source were not valid UTF-8: "
@@ -308,7 +312,9 @@ class MovieScriptsDataModule(L.LightningDataModule):
         files = text_files(hp.source)
         table = None
         if files is None:  # a table or hub dataset: read whole, as the builders give it
-            table = load_scripts(hp.source, hp.text_column, hp.title_column, hp.genre_column, hp.hub_split)[0]
+            table = load_scripts(
+                hp.source, hp.text_column, hp.title_column, hp.genre_column, hp.hub_split, hp.hub_config
+            )[0]
         cache = self._cache_path(files, table, tokenizer)
         if not (cache / _META).exists():
             self._build(files, table, tokenizer, cache)

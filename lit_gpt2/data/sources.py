@@ -63,8 +63,10 @@ def load_scripts(
     title_column: str | None = None,
     genre_column: str | None = None,
     hub_split: str = "train",
+    hub_config: str | None = None,
 ) -> tuple[datasets.Dataset, DecodeReport]:
-    """Load every script of ``source`` (None: the embedded corpus) and report undecodable bytes."""
+    """Load every script of ``source`` (None: the embedded corpus) and report undecodable bytes.
+    ``hub_config`` names a hub dataset's configuration (e.g. ``wikitext-2-raw-v1``)."""
     files = text_files(source)
     if files is not None:
         return _load_text_files(files, source or "the embedded corpus", genre_from_folder=source is None)
@@ -74,7 +76,7 @@ def load_scripts(
     if path.is_file():
         return _load_table([path], text_column, title_column, genre_column), DecodeReport()
     if _looks_like_hub_id(source) and hub_reachable():
-        data = datasets.load_dataset(source, split=hub_split)
+        data = datasets.load_dataset(source, hub_config, split=hub_split)
         return _select_columns(data, text_column, title_column, genre_column, source), DecodeReport()
     raise UserInputError(
         f"data.source={source!r} does not exist: give a folder of .txt screenplays, a CSV/JSONL/Parquet file, "
@@ -83,7 +85,7 @@ def load_scripts(
 
 
 def stream_documents(
-    source: str | None, text_column: str = "text", hub_split: str = "train"
+    source: str | None, text_column: str = "text", hub_split: str = "train", hub_config: str | None = None
 ) -> datasets.IterableDataset:
     """The texts of ``source`` as a ``datasets.IterableDataset`` of ``{"text": str}`` rows, read as they are
     iterated and never copied to disk whole: a Hugging Face dataset name (online), or a local
@@ -102,7 +104,7 @@ def stream_documents(
             raise UserInputError("data.source mixes file types: give one CSV, JSONL or Parquet kind at a time")
         data = datasets.load_dataset(builders.pop(), data_files=[str(p) for p in files], split="train", streaming=True)
     elif _looks_like_hub_id(source) and hub_reachable():
-        data = datasets.load_dataset(source, split=hub_split, streaming=True)
+        data = datasets.load_dataset(source, hub_config, split=hub_split, streaming=True)
     else:
         raise UserInputError(
             f"data.source={source!r} does not exist: give a CSV/JSONL/Parquet file or (with network access) a "

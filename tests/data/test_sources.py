@@ -78,3 +78,31 @@ def test_bad_sources_give_one_clear_line(tmp_path, make, message):
     with pytest.raises(UserInputError, match=message) as err:
         load_scripts(str(source))
     assert "\n" not in str(err.value)
+
+
+def test_a_hub_dataset_is_read_with_its_configuration_and_split(monkeypatch):
+    # Offline here: the hub is stood in for; what matters is what lit-gpt2 asks it for.
+    import datasets
+
+    import lit_gpt2.data.sources as sources
+
+    asked = []
+
+    def load_dataset(name, config=None, split=None, streaming=False):
+        asked.append((name, config, split, streaming))
+        rows = {"text": ["= Valkyria =", "", "It is a game ."]}
+        table = datasets.Dataset.from_dict(rows)
+        return table.to_iterable_dataset() if streaming else table
+
+    monkeypatch.setattr(sources, "hub_reachable", lambda: True)
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    scripts, _ = sources.load_scripts("Salesforce/wikitext", hub_split="test", hub_config="wikitext-2-raw-v1")
+    assert scripts["text"][0] == "= Valkyria ="
+    streamed = [
+        row["text"] for row in sources.stream_documents("Salesforce/wikitext", "text", "test", "wikitext-2-raw-v1")
+    ]
+    assert "It is a game ." in streamed
+    assert asked == [
+        ("Salesforce/wikitext", "wikitext-2-raw-v1", "test", False),
+        ("Salesforce/wikitext", "wikitext-2-raw-v1", "test", True),
+    ]
