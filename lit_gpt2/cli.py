@@ -56,6 +56,9 @@ class LitGPT2CLI(LightningCLI):
         parser.link_arguments(
             ("model.pretrained", "model.tokenizer"), "data.tokenizer", compute_fn=tokenizer_source, apply_on="parse"
         )
+        # Genre control codes: the model learns the codes the data puts before its scripts.
+        parser.link_arguments("data.control_format", "model.control_format", apply_on="parse")
+        parser.link_arguments("data.control_codes", "model.control_codes", apply_on="instantiate")
 
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config

@@ -17,6 +17,7 @@ from lit_gpt2.distributed import is_sharded
 from lit_gpt2.errors import TrainingDiverged, UserInputError
 from lit_gpt2.modeling import build_model, load_tokenizer, tokenizer_source
 from lit_gpt2.modeling.architecture import forward_flops_per_token
+from lit_gpt2.modeling.control import ControlFormat, add_control_codes
 from lit_gpt2.modeling.lora import LoraSettings, apply_lora, merged_copy, save_adapter, trainable_names
 from lit_gpt2.modeling.loss import bits_per_byte, chunked_lm_loss
 from lit_gpt2.modeling.tokenizer import token_byte_lengths
@@ -51,6 +52,10 @@ class GPT2LitModule(L.LightningModule):
             optimizer, and with ``pretrained`` weights a checkpoint holds only the adapters and their
             optimizer state (the base is reloaded from ``pretrained``). The export merges them into a
             plain model (and writes the adapter alone to ``export/adapter``). Not with FSDP: use DDP.
+        control_codes: Genres whose control codes the data puts before scripts (``data.control``; the
+            CLI hands them over): special tokens are added to the tokenizer, the embedding grows (GPT-2's
+            LM head stays tied to it), and the codes are recorded in the export's config.
+        control_format: How the codes are written: ``special`` tokens or a ``text`` first line.
     """
 
     def __init__(
@@ -69,6 +74,8 @@ class GPT2LitModule(L.LightningModule):
         compile: bool | None = None,
         fused_adamw: bool | None = None,
         lora: LoraSettings | None = None,
+        control_codes: list[str] | None = None,
+        control_format: ControlFormat = "special",
     ) -> None:
         super().__init__()
         # The checkpoint records the tokenizer actually used (the name the CLI hands the data module too);
@@ -77,6 +84,7 @@ class GPT2LitModule(L.LightningModule):
         self.save_hyperparameters(ignore=["tokenizer"])
         self.hparams["tokenizer"] = tokenizer
         self.tokenizer: PreTrainedTokenizerBase = load_tokenizer(tokenizer)
+        add_control_codes(self.tokenizer, control_codes or [], control_format)
         self.model: GPT2LMHeadModel = build_model(
             pretrained=pretrained,
             preset=preset,
@@ -86,6 +94,8 @@ class GPT2LitModule(L.LightningModule):
             attn_implementation=attn_implementation,
             eos_token_id=self.tokenizer.eos_token_id,
         )
+        if control_codes:  # generate, compare and the demo read them from the export's config
+            self.model.config.control_codes = {"format": control_format, "genres": list(control_codes)}
         if isinstance(lora, dict):  # as a checkpoint records it
             lora = LoraSettings(**lora)
         # peft's wrapper of self.model (adapters injected in place), kept out of the module tree so the

@@ -8,6 +8,7 @@ from lit_gpt2.checkpoints import load_model_and_tokenizer
 from lit_gpt2.commands.prompts import read_prompts
 from lit_gpt2.decoding.generate import generate_samples
 from lit_gpt2.decoding.strategies import customised
+from lit_gpt2.modeling.control import genre_prompt
 
 
 def generate_command(
@@ -15,6 +16,7 @@ def generate_command(
     prompt: list[str] | None = None,
     prompts_file: str | None = None,
     strategy: str = "greedy",
+    genre: str | None = None,
     temperature: float | None = None,
     top_k: int | None = None,
     top_p: float | None = None,
@@ -36,6 +38,8 @@ def generate_command(
         prompts_file: More prompts: a .jsonl file with a "prompt" field per line, or text with prompts
             separated by lines holding only ---.
         strategy: A decoding preset (greedy, beam-5, temperature-0.7, top-k-40, top-p-0.9, ...).
+        genre: Ask for a genre: its control code goes before every prompt (models trained with
+            data.control=genre; an unknown genre is refused with the list of known ones).
         temperature: Overrides the preset's softmax temperature (a sampling knob: turns sampling on).
         top_k: Overrides the preset's top-k (sampling knob; 0 keeps every token).
         top_p: Overrides the preset's nucleus mass (sampling knob).
@@ -63,6 +67,8 @@ def generate_command(
     }
     chosen = customised(strategy, overrides)
     loaded, tokenizer = load_model_and_tokenizer(model)
+    if genre is not None:
+        prompts = [genre_prompt(loaded, genre) + text for text in prompts]
     samples = generate_samples(loaded, tokenizer, prompts, chosen, max_new_tokens, seed)
     for text_prompt, text in zip(samples.prompts, samples.texts):
         print(f"=== {chosen.name} | seed {seed} ===\n{text_prompt}{text}\n")

@@ -33,6 +33,7 @@ from lit_gpt2.data.streaming import InMemoryBlocks, StreamedBlocks, StreamPositi
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.modeling import load_tokenizer
 from lit_gpt2.modeling.bpe import cached_bpe_tokenizer
+from lit_gpt2.modeling.control import ControlFormat, add_control_codes, coded_scripts, control_code
 
 # Bump when the processing below (decoding, normalisation, tokenisation, packing) changes, so stale
 # caches are not reused: the key holds the sources and settings, not the code.
@@ -80,6 +81,14 @@ class MovieScriptsDataModule(L.LightningDataModule):
             checkpoint holds the stream position, so a resumed run continues where it stopped. No test
             split, no ``train_tokenizer``; ``val_fraction``, ``test_fraction``, ``cache_dir`` do not apply.
         streaming_val_documents: Documents held out for validation at the head of a stream.
+        control: ``genre``: start each script with a control code for its genre (docs/control-codes.md),
+            so that generation can ask for a genre. Genres come from the embedded corpus's folders, a
+            folder per genre under ``source``, or ``genre_column``. The model learns the codes too (the
+            CLI hands them over).
+        control_format: ``special``: each code is one new special token ``<|genre:noir|>`` (the
+            embedding grows); ``text``: a plain-text first line ``[noir]``.
+        uncoded_fraction: Share of scripts left without a code (seeded), so the model still writes
+            without one.
     """
 
     def __init__(
@@ -104,6 +113,9 @@ class MovieScriptsDataModule(L.LightningDataModule):
         cache_key: Literal["stat", "contents"] = "stat",
         streaming: bool = False,
         streaming_val_documents: int = 100,
+        control: Literal["genre"] | None = None,
+        control_format: ControlFormat = "special",
+        uncoded_fraction: float = 0.1,
     ) -> None:
         super().__init__()
         if block_size < 2:
@@ -122,8 +134,13 @@ class MovieScriptsDataModule(L.LightningDataModule):
                 raise UserInputError("data.train_tokenizer reads every training script: not with data.streaming")
             if streaming_val_documents < 1:
                 raise UserInputError(f"data.streaming_val_documents={streaming_val_documents} must be at least 1")
+        if control and streaming:
+            raise UserInputError("data.control reads every script's genre first: not with data.streaming")
+        if not 0 <= uncoded_fraction < 1:
+            raise UserInputError(f"data.uncoded_fraction={uncoded_fraction} must be in [0, 1)")
         self.save_hyperparameters()
         self.block_size = block_size
+        self._genres: list[str] | None = None  # each script's genre, in source order (data.control)
         self.splits: dict[str, BlockDataset] | None = None
         self.stream: StreamedBlocks | None = None
         self._stream_state: dict | None = None  # a checkpoint's stream position, until the stream exists
@@ -270,6 +287,47 @@ class MovieScriptsDataModule(L.LightningDataModule):
         train_idx, _, _ = self._split(len(scripts))
         return [scripts[i]["text"] for i in train_idx]
 
+    def tokenizer(self) -> PreTrainedTokenizerBase:
+        """The data's tokenizer, with a special token per genre code when ``control_format`` is special."""
+        tokenizer = load_tokenizer(self.hparams.tokenizer)
+        return add_control_codes(tokenizer, self.control_codes or [], self.hparams.control_format)
+
+    @property
+    def control_codes(self) -> list[str] | None:
+        """The genres that have a code (sorted), or None without ``data.control``: what the model learns."""
+        return sorted(set(self.script_genres())) if self.hparams.control else None
+
+    def script_genres(self) -> list[str]:
+        """Each script's genre, in source order: the embedded corpus's folders, the first folder under a
+        ``source`` folder, or ``genre_column``."""
+        if self._genres is None:
+            hp = self.hparams
+            files = text_files(hp.source)
+            if files is None:
+                table = load_scripts(hp.source, hp.text_column, None, hp.genre_column, hp.hub_split, hp.hub_config)[0]
+                if "genre" not in table.column_names:
+                    raise UserInputError("data.control=genre needs each script's genre: set data.genre_column")
+                self._genres = list(table["genre"])
+            elif hp.source is None:
+                self._genres = [file.parent.name for file in files]
+            else:
+                root = Path(hp.source).expanduser()
+                parts = [file.relative_to(root).parts if root.is_dir() else () for file in files]
+                if any(len(p) < 2 for p in parts):
+                    raise UserInputError(
+                        f"data.control=genre reads genres from folders: put every script of {hp.source} in a "
+                        "folder named after its genre (source/noir/a.txt), or use a table with data.genre_column"
+                    )
+                self._genres = [p[0] for p in parts]
+        return self._genres
+
+    def validation_scripts(self) -> list[tuple[str, str]]:
+        """(genre, text) of each validation script, text as trained on (normalised; no code)."""
+        scripts = self._prepared_scripts()
+        _, val_idx, _ = self._split(len(scripts))
+        genres = self.script_genres()
+        return [(genres[i], scripts[i]["text"]) for i in val_idx]
+
     def _split(self, n_scripts: int) -> tuple[list[int], list[int], list[int]]:
         hp = self.hparams
         return split_by_script(n_scripts, hp.val_fraction, hp.seed, hp.test_fraction)
@@ -308,7 +366,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
 
     def _load_or_build(self) -> dict[str, BlockDataset]:
         hp = self.hparams
-        tokenizer = load_tokenizer(hp.tokenizer)
+        tokenizer = self.tokenizer()
         files = text_files(hp.source)
         table = None
         if files is None:  # a table or hub dataset: read whole, as the builders give it
@@ -326,7 +384,8 @@ class MovieScriptsDataModule(L.LightningDataModule):
     ) -> Path:
         """A folder keyed by the scripts (see ``cache_key``), the tokenizer's vocabulary, and the settings."""
         hp = self.hparams
-        settings = {k: hp[k] for k in ("block_size", "val_fraction", "test_fraction", "seed", "normalize")}
+        names = ("block_size", "val_fraction", "test_fraction", "seed", "normalize", "control", "control_format")
+        settings = {k: hp[k] for k in names} | ({"uncoded_fraction": hp.uncoded_fraction} if hp.control else {})
         by_stat = files is not None and hp.source is not None and hp.cache_key == "stat"
         digest = hashlib.sha256(json.dumps([_PIPELINE_VERSION, settings, by_stat], sort_keys=True).encode())
         # The vocabulary itself, not its name: a retrained tokenizer saved at the same path gets a new key.
@@ -359,6 +418,10 @@ class MovieScriptsDataModule(L.LightningDataModule):
         else:
             scripts = table.select_columns(["text"])
             mean_bytes = sum(map(len, scripts["text"])) / len(scripts)
+        if hp.control:
+            genres, coded = self.script_genres(), coded_scripts(len(scripts), hp.uncoded_fraction, hp.seed)
+            prefixes = [control_code(g, hp.control_format) if c else "" for g, c in zip(genres, coded)]
+            scripts = scripts.add_column("prefix", prefixes)
         split = self._split(len(scripts))  # before tokenizing: too few scripts fails at once
         # Every process that builds says so (not rank zero only): one line per node in a multi-node run.
         print(f"lit-gpt2: building the data cache {cache} on {socket.gethostname()}", file=sys.stderr, flush=True)

@@ -30,7 +30,8 @@ def tokenize_scripts(
     arrow_file: Path,
     fingerprint: str,
 ) -> datasets.Dataset:
-    """Tokenise every script (a ``path`` or a ``text`` column) into an on-disk dataset, in script order.
+    """Tokenise every script (a ``path`` or a ``text`` column, and an optional ``prefix`` column of text put
+    before it: its control code) into an on-disk dataset, in script order.
 
     Columns: ``ids`` (the script's tokens then end-of-text, in the stored dtype), ``raw_chars`` and
     ``chars`` (length before and after normalisation), ``bad_bytes`` (undecodable bytes replaced),
@@ -71,6 +72,8 @@ def _tokenize_batch(batch: dict[str, list], tokenizer: PreTrainedTokenizerBase, 
     raw_chars = [len(text) for text in texts]
     if normalize:
         texts = [normalise_screenplay(text) for text in texts]
+    if "prefix" in batch:  # control codes (data.control), put before the text as it is trained on
+        texts = [prefix + text for prefix, text in zip(batch["prefix"], texts)]
     # The tokenizer's own length cap would warn on long scripts; packing cuts them into blocks instead.
     ids = tokenizer(texts, verbose=False)["input_ids"]
     eos = tokenizer.eos_token_id

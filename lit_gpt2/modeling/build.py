@@ -45,6 +45,9 @@ def build_model(
             gpt2_config.bos_token_id = gpt2_config.eos_token_id = eos_token_id
         gpt2_config._attn_implementation = attn_implementation
         model = GPT2LMHeadModel(gpt2_config)
+    if pretrained and vocab_size is not None and model.config.vocab_size < vocab_size:
+        # Tokens added to the pretrained tokenizer (control codes): new embedding rows, the head still tied.
+        model.resize_token_embeddings(vocab_size)
     if vocab_size is not None and model.config.vocab_size < vocab_size:
         raise UserInputError(
             f"the tokenizer has {vocab_size} tokens but the model only {model.config.vocab_size}: "

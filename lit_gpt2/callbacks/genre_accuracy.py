@@ -1,0 +1,55 @@
+"""Does the model follow its genre codes? ``val/genre_accuracy`` at every validation (docs/control-codes.md)."""
+
+import lightning as L
+
+from lit_gpt2.distributed import run_where_weights_are_whole
+from lit_gpt2.errors import UserInputError
+from lit_gpt2.modeling.control import code_nll, control_code, genre_accuracy
+
+
+class GenreAccuracyCallback(L.Callback):
+    """For each validation script, the genre whose code makes its first tokens most likely; the share
+    of scripts where that is the script's own genre is logged as ``val/genre_accuracy`` (chance: 1 /
+    genres), before training (step 0) and at every validation. Needs ``data.control=genre``.
+
+    Args:
+        max_tokens: Tokens of each validation script scored after each code (cost: scripts x genres x
+            this many tokens per validation).
+    """
+
+    def __init__(self, max_tokens: int = 64) -> None:
+        if max_tokens < 1:
+            raise UserInputError(f"GenreAccuracyCallback max_tokens={max_tokens} must be at least 1")
+        self.max_tokens = max_tokens
+        self._codes: list[list[int]] = []
+        self._scripts: list[list[int]] = []
+        self._labels: list[int] = []
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        data = trainer.datamodule
+        genres = getattr(data, "control_codes", None)
+        if not genres:
+            raise UserInputError("GenreAccuracyCallback needs genre codes in the data: set data.control=genre")
+        tokenizer, control_format = pl_module.tokenizer, data.hparams.control_format
+        self._codes = [tokenizer(control_code(genre, control_format))["input_ids"] for genre in genres]
+        scripts = data.validation_scripts()
+        self._scripts = [tokenizer(text)["input_ids"][: self.max_tokens] for _, text in scripts]
+        self._labels = [genres.index(genre) for genre, _ in scripts]
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.global_step == 0:  # the untrained baseline, beside the other step-0 points
+            accuracy = self._accuracy(trainer, pl_module)
+            for logger in trainer.loggers:
+                logger.log_metrics({"val/genre_accuracy": accuracy}, step=0)
+
+    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.sanity_checking or trainer.state.fn != "fit":
+            return
+        pl_module.log("val/genre_accuracy", self._accuracy(trainer, pl_module))
+
+    def _accuracy(self, trainer: L.Trainer, pl_module: L.LightningModule) -> float:
+        # Every rank computes it (the same value): a sharded model needs every rank in its forward passes.
+        nll = run_where_weights_are_whole(
+            trainer.strategy, pl_module, lambda: code_nll(pl_module.model, self._codes, self._scripts)
+        )
+        return genre_accuracy(nll, self._labels)

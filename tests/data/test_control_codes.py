@@ -1,0 +1,96 @@
+"""data.control=genre: each coded script starts with its genre's code, once, right after end-of-text."""
+
+import numpy as np
+import pytest
+import yaml
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from transformers import pipeline
+
+from conftest import tiny_fit_args
+from lit_gpt2.data.datamodule import MovieScriptsDataModule
+from lit_gpt2.errors import UserInputError
+from lit_gpt2.modeling.control import coded_scripts, control_code
+
+
+def _stream(data: MovieScriptsDataModule, split: str) -> np.ndarray:
+    return np.fromfile(data.splits[split].path, dtype=data.splits[split].dtype)
+
+
+def test_codes_reach_the_stream_once_per_coded_script_at_its_start(tmp_path):
+    data = MovieScriptsDataModule(control="genre", uncoded_fraction=0.2, block_size=64, cache_dir=str(tmp_path))
+    data.prepare_data()
+    tokenizer = data.tokenizer()
+    assert len(data.control_codes) == 13 and "noir" in data.control_codes
+    code_ids = set(tokenizer.convert_tokens_to_ids([control_code(g, "special") for g in data.control_codes]))
+    coded = coded_scripts(326, 0.2, seed=42)
+    train_idx, _, _ = data._split(326)
+    stream = _stream(data, "train")
+    at = np.flatnonzero(np.isin(stream, list(code_ids)))
+    assert len(at) == sum(coded[i] for i in train_idx)  # every coded script once, the uncoded share without
+    assert all(i == 0 or stream[i - 1] == tokenizer.eos_token_id for i in at)  # only where a script starts
+    genres = data.script_genres()
+    first_coded = next(i for i in train_idx if coded[i])
+    assert tokenizer.convert_ids_to_tokens(int(stream[at[0]])) == control_code(genres[first_coded], "special")
+
+
+def test_folders_name_the_genres_and_a_flat_folder_is_refused(tmp_path):
+    for genre in ("noir", "comedy"):
+        (tmp_path / "scripts" / genre).mkdir(parents=True)
+        (tmp_path / "scripts" / genre / "a.txt").write_text(f"INT. {genre.upper()} - NIGHT\n\nA line.\n")
+    data = MovieScriptsDataModule(source=str(tmp_path / "scripts"), control="genre")
+    assert data.control_codes == ["comedy", "noir"]
+    (tmp_path / "flat").mkdir()
+    (tmp_path / "flat" / "a.txt").write_text("INT. X\n")
+    with pytest.raises(UserInputError, match="in a folder named after its genre"):
+        MovieScriptsDataModule(source=str(tmp_path / "flat"), control="genre").script_genres()
+
+
+def test_a_coded_fit_logs_genre_accuracy_and_exports_its_codes(run_cli, tmp_path):
+    config = tmp_path / "genre.yaml"
+    callback = {"class_path": "lit_gpt2.callbacks.GenreAccuracyCallback", "init_args": {"max_tokens": 8}}
+    config.write_text(yaml.safe_dump({"trainer": {"callbacks": [callback]}}))
+    assert run_cli(tiny_fit_args(tmp_path, f"--config={config}", "--data.control=genre", epochs=1)) == 0
+    (run,) = (tmp_path / "runs" / "lit-gpt2").iterdir()
+    events = EventAccumulator(str(run))
+    events.Reload()
+    accuracy = events.Scalars("val/genre_accuracy")
+    validations = [s.step for s in events.Scalars("val/ppl")]
+    assert [a.step for a in accuracy] == [0, *validations] and all(0 <= a.value <= 1 for a in accuracy)
+    generator = pipeline("text-generation", model=str(run / "export"))
+    assert generator.model.config.control_codes["genres"][0] == "comedy"
+    assert generator.tokenizer.convert_tokens_to_ids("<|genre:noir|>") == 50257 + 6  # 7th genre, sorted
+
+
+def test_genre_accuracy_without_codes_is_refused_in_one_line(run_cli, tmp_path, capsys):
+    config = tmp_path / "genre.yaml"
+    config.write_text(
+        yaml.safe_dump({"trainer": {"callbacks": [{"class_path": "lit_gpt2.callbacks.GenreAccuracyCallback"}]}})
+    )
+    assert run_cli(tiny_fit_args(tmp_path, f"--config={config}", epochs=1)) == 2
+    assert "set data.control=genre" in capsys.readouterr().err
+
+
+def test_a_model_trained_with_codes_writes_each_genres_own_words_under_its_code(run_cli, tmp_path, capsys):
+    words = {"alpha": " apple banana cherry", "beta": " zebra walrus yak"}
+    for genre, text in words.items():
+        (tmp_path / "scripts" / genre).mkdir(parents=True)
+        for i in range(12):
+            (tmp_path / "scripts" / genre / f"{i}.txt").write_text(text * 20)
+    args = tiny_fit_args(tmp_path, epochs=4)
+    args = [a for a in args if not a.startswith(("--trainer.limit_train_batches", "--data.block_size"))]
+    extra = ["--data.control=genre", "--data.uncoded_fraction=0", "--data.block_size=16", "--data.normalize=false"]
+    extra += [f"--data.source={tmp_path / 'scripts'}", "--data.val_fraction=0.2", "--data.test_fraction=0"]
+    assert run_cli([*args, *extra, "--model.learning_rate=1e-2"]) == 0
+    (export,) = (tmp_path / "runs").rglob("export")
+    capsys.readouterr()
+    written = {}
+    for genre in words:
+        generate = ["generate", f"--model={export}", "--prompt= ", f"--genre={genre}", "--max_new_tokens=12"]
+        assert run_cli(generate) == 0
+        written[genre] = capsys.readouterr().out
+    for genre, own in words.items():
+        other = words["beta" if genre == "alpha" else "alpha"]
+        count = lambda text, vocab: sum(text.count(word) for word in vocab.split())  # noqa: E731
+        assert count(written[genre], own) > count(written[genre], other), written
+    assert run_cli(["generate", f"--model={export}", "--prompt=x", "--genre=opera"]) == 2
+    assert "unknown genre 'opera': this model knows alpha, beta" in capsys.readouterr().err
