@@ -74,6 +74,29 @@ def metric_bars(metric: str, values: dict[str, float], baseline: dict[str, float
     return fig
 
 
+def label_share_bars(shares: dict[str, dict[str, float]], title: str) -> Figure:
+    """A classifier's label shares per row (a strategy, or model and strategy) as stacked horizontal bars.
+
+    ``shares`` maps each row name to ``{label: share}``; every row should hold the same labels.
+    """
+    rows = list(shares)
+    labels = list(next(iter(shares.values()), {}))
+    fig = Figure(figsize=(7, 0.35 * len(rows) + 1.6), layout="constrained")
+    ax = fig.subplots()
+    left = np.zeros(len(rows))
+    for label in labels:
+        widths = np.array([shares[row].get(label, 0.0) for row in rows])
+        ax.barh(range(len(rows)), widths, left=left, label=label)
+        left += widths
+    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of samples")
+    ax.set_title(title, fontsize=9)
+    fig.legend(fontsize=8, ncols=min(len(labels), 4) or 1, loc="outside lower center")
+    return fig
+
+
 # Perceptually uniform, so equal steps in attention read as equal steps in colour.
 ATTENTION_CMAP = "viridis"
 

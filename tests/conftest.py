@@ -127,3 +127,30 @@ class PoisonWeightsAt(L.Callback):
         if trainer.global_step == self.step:
             with torch.no_grad():
                 pl_module.model.transformer.wte.weight[:, 0] = float("nan")
+
+
+@pytest.fixture(scope="session")
+def tiny_classifier(tmp_path_factory) -> Path:
+    """A tiny random-init GPT-2 text classifier with the labels noir and comedy, saved with its tokenizer.
+
+    Stands in for a hub classifier (sentiment, genre): the tests check plumbing and columns, not verdicts.
+    """
+    from transformers import GPT2Config, GPT2ForSequenceClassification
+
+    from lit_gpt2.modeling.tokenizer import load_tokenizer
+
+    folder = tmp_path_factory.mktemp("tiny-classifier")
+    tokenizer = load_tokenizer("gpt2")
+    tokenizer.model_max_length = TINY_CONFIG["n_positions"]  # truncation stays within the tiny context
+    config = GPT2Config(
+        **TINY_CONFIG,
+        vocab_size=len(tokenizer),
+        pad_token_id=tokenizer.pad_token_id,
+        id2label={0: "noir", 1: "comedy"},
+        label2id={"noir": 0, "comedy": 1},
+    )
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        GPT2ForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

@@ -15,7 +15,14 @@ from torch.utils.tensorboard._utils import figure_to_image
 
 from conftest import REPO
 from lit_gpt2.decoding.distribution import NextTokenDistribution
-from lit_gpt2.plots import attention_grid, attention_heatmap, figure_to_array, metric_bars, next_token_chart
+from lit_gpt2.plots import (
+    attention_grid,
+    attention_heatmap,
+    figure_to_array,
+    label_share_bars,
+    metric_bars,
+    next_token_chart,
+)
 
 TOKENS = ["\n", " the", " MARGO", "."]
 
@@ -45,6 +52,9 @@ CHARTS = {
     "metric_bars_baseline": lambda: metric_bars("distinct-2", {"greedy": 0.2, "beam-5": 0.3}, {"greedy": 0.1}),
     "attention_grid": lambda: attention_grid(_attentions()),
     "attention_heatmap": lambda: attention_heatmap(_attentions()[0][0, 1], TOKENS, "layer 0, head 1"),
+    "label_share_bars": lambda: label_share_bars(
+        {"greedy": {"comedy": 0.25, "noir": 0.75}, "top-k-40": {"comedy": 1.0, "noir": 0.0}}, "Classifier: genre"
+    ),
 }
 
 
@@ -93,3 +103,12 @@ def test_figure_to_array_gives_the_pixels_tensorboard_add_figure_gave():
     assert len(np.unique(array.reshape(-1, 3), axis=0)) > 10  # drawn, not one flat colour
     # What add_figure logged before (CHW): the same image, now logged as HWC through add_image.
     np.testing.assert_array_equal(np.moveaxis(figure_to_image(figure, close=False), 0, 2), array)
+
+
+def test_label_share_bars_stack_each_rows_shares_end_to_end():
+    fig = label_share_bars({"greedy": {"comedy": 0.25, "noir": 0.75}, "top-k-40": {"comedy": 1.0, "noir": 0.0}}, "t")
+    (ax,) = fig.axes
+    comedy, noir = ax.containers
+    assert [bar.get_width() for bar in comedy] == [0.25, 1.0]
+    assert [(bar.get_x(), bar.get_width()) for bar in noir] == [(0.25, 0.75), (1.0, 0.0)]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["comedy", "noir"]

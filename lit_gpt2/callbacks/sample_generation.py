@@ -9,6 +9,7 @@ from torch.utils.tensorboard import SummaryWriter
 
 from lit_gpt2.callbacks.periodic import PeriodicTensorBoardCallback
 from lit_gpt2.callbacks.tensorboard import tensorboard_writer
+from lit_gpt2.decoding.classify import classify_texts, load_classifier
 from lit_gpt2.decoding.distribution import next_token_distribution
 from lit_gpt2.decoding.evaluate import evaluate_samples
 from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, generate_samples
@@ -35,6 +36,9 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
         every_n_epochs: A round every N epochs instead of at every validation.
         chart_prompt: Prompt of the next-token chart; default the first prompt.
         every_n_steps: A round every N optimizer steps instead of at every validation.
+        classifier: A text-classification model (a local folder, or a hub name online) that scores every
+            sample: logs ``gen/<strategy>/classifier/share/<label>`` and ``gen/<strategy>/classifier/mean_score``.
+        classifier_device: Device of the classifier ("cpu", "cuda:1", ...); default the first GPU, else the CPU.
     """
 
     seconds_tag = "gen/seconds"
@@ -48,6 +52,8 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
         every_n_epochs: int | None = None,
         chart_prompt: str | None = None,
         every_n_steps: int | None = None,
+        classifier: str | None = None,
+        classifier_device: str | None = None,
     ) -> None:
         super().__init__(every_n_epochs, every_n_steps)
         if not prompts:
@@ -59,6 +65,9 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
         self.max_new_tokens = max_new_tokens
         self.seed = seed
         self.chart_prompt = chart_prompt or self.prompts[0]
+        self.classifier = classifier
+        self.classifier_device = classifier_device
+        self._classifier = None  # loaded in setup, on rank 0, which alone draws the rounds' scalars
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         context = pl_module.model.config.n_positions
@@ -72,6 +81,8 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
                 "SampleGenerationCallback draws its samples and charts in TensorBoard, and this run has no "
                 "TensorBoardLogger: only the gen/ scalars are logged"
             )
+        if self.classifier and trainer.is_global_zero and self._classifier is None:
+            self._classifier = load_classifier(self.classifier, self.classifier_device)
 
     def log_round(
         self, trainer: L.Trainer, pl_module: L.LightningModule, writer: SummaryWriter | None, sharded: bool
@@ -84,6 +95,9 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
             )
             result = evaluate_samples(pl_module.model, samples)
             scalars |= {f"gen/{strategy.name}/{metric}": value for metric, value in result.metrics.items()}
+            if self._classifier is not None:
+                scores = classify_texts(self._classifier, samples.texts)
+                scalars |= {f"gen/{strategy.name}/classifier/{name}": value for name, value in scores.items()}
             if writer is not None:
                 writer.add_text(f"samples/{strategy.name}", result.samples.markdown(), step)
         distribution = next_token_distribution(pl_module.model, pl_module.tokenizer, self.chart_prompt)

@@ -31,7 +31,7 @@ def attention_command(
 
     Args:
         model: The model: a .ckpt, an exported folder, or a hub name.
-        text: Text to probe; \n stands for a line break.
+        text: Text to probe; \\n stands for a line break.
         out: Folder for the PNGs and statistics.json (created if missing).
         heads: (layer, head) pairs to draw one map each, space-separated: [0,1] [2,3]. Default: the
             clearest previous-token and sink heads, and layer 0 head 0.

@@ -7,12 +7,13 @@ from rich.progress import track
 
 from lit_gpt2.checkpoints import load_model_and_tokenizer
 from lit_gpt2.commands.prompts import read_prompts
+from lit_gpt2.decoding.classify import classify_texts, load_classifier
 from lit_gpt2.decoding.distribution import next_token_distribution
 from lit_gpt2.decoding.evaluate import StrategyResult, evaluate_samples
 from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, generate_samples
 from lit_gpt2.decoding.reading import read_comparison
 from lit_gpt2.decoding.strategies import PRESETS, resolve_strategies
-from lit_gpt2.plots import metric_bars, next_token_chart
+from lit_gpt2.plots import label_share_bars, metric_bars, next_token_chart
 
 CHARTED = (
     "structure",
@@ -35,6 +36,8 @@ def compare_command(
     strategies: list[str] | None = None,
     max_new_tokens: int = 48,
     seed: int = 0,
+    classifier: str | None = None,
+    classifier_device: str | None = None,
 ) -> None:
     """Compare decoding strategies on one prompt set (and two models), as a report folder: report.md,
     metrics.csv and charts.
@@ -43,16 +46,20 @@ def compare_command(
         model: The model: a .ckpt, an exported folder, or a hub name.
         out: Report folder (created if missing).
         baseline: A second model run on the same prompts and seeds, e.g. the base model before tuning.
-        prompt: Prompt texts, space-separated or the option repeated; \n stands for a line break.
+        prompt: Prompt texts, space-separated or the option repeated; \\n stands for a line break.
             Default: the sample callback's screenplay prompts.
         prompts_file: More prompts: a .jsonl file with a "prompt" field per line, or text with prompts
             separated by lines holding only ---.
         strategies: Preset names to run, space-separated; default every preset.
         max_new_tokens: Tokens to generate per prompt.
         seed: Sampling seed, the same for every strategy and model.
+        classifier: A text-classification model (a local folder, or a hub name online) that scores every
+            sample: label shares and mean score per strategy in report.md, metrics.csv and a chart.
+        classifier_device: Device of the classifier ("cpu", "cuda:1", ...); default the first GPU, else the CPU.
     """
     prompts = read_prompts(prompt, prompts_file, default=list(DEFAULT_PROMPTS))
     chosen = resolve_strategies(strategies or list(PRESETS))
+    scorer = load_classifier(classifier, classifier_device) if classifier else None  # refused before generating
     folder = Path(out)
     (folder / "charts").mkdir(parents=True, exist_ok=True)
 
@@ -68,7 +75,15 @@ def compare_command(
         chart = next_token_chart(next_token_distribution(loaded, tokenizer, prompts[0]))
         chart.savefig(folder / "charts" / f"next_token_{label}.png", dpi=110)
 
-    metrics = {label: {n: r.metrics for n, r in results.items()} for label, results in runs.items()}
+    # Per model, then strategy (a genre level can join here): label shares and mean score of the samples.
+    classified = {
+        label: {n: classify_texts(scorer, r.samples.texts) for n, r in results.items()} if scorer else {}
+        for label, results in runs.items()
+    }
+    metrics = {
+        label: {n: r.metrics | _prefixed(classified[label].get(n, {})) for n, r in results.items()}
+        for label, results in runs.items()
+    }
     _write_csv(folder / "metrics.csv", metrics)
     for metric in CHARTED:
         values = {n: m[metric] for n, m in metrics["model"].items()}
@@ -76,9 +91,48 @@ def compare_command(
         metric_bars(metric, values, base).savefig(folder / "charts" / f"{metric}.png", dpi=110)
     heading = f"Model: `{model}`" + (f"; baseline: `{baseline}`" if baseline else "")
     settings = f"{len(prompts)} prompt(s), {max_new_tokens} new tokens, seed {seed} for every strategy and model."
-    (folder / "report.md").write_text(_report(heading, settings, runs, metrics), encoding="utf-8")
-    charts = len(CHARTED) + len(runs)
+    section = []
+    if classifier:
+        rows = _classifier_rows(classified)
+        shares = {
+            row: {k.removeprefix("share/"): v for k, v in s.items() if k != "mean_score"} for row, s in rows.items()
+        }
+        label_share_bars(shares, f"Classifier: {classifier}").savefig(folder / "charts" / "classifier.png", dpi=110)
+        section = _classifier_section(classifier, rows)
+    (folder / "report.md").write_text(_report(heading, settings, runs, metrics, section), encoding="utf-8")
+    charts = len(CHARTED) + len(runs) + bool(classifier)
     print(f"Wrote {folder / 'report.md'}, {folder / 'metrics.csv'} and {charts} charts in {folder / 'charts'}")
+
+
+def _prefixed(scores: dict[str, float]) -> dict[str, float]:
+    return {f"classifier/{name}": value for name, value in scores.items()}
+
+
+def _classifier_rows(classified: dict[str, dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """One row per strategy, named "model: strategy" when a baseline ran too."""
+    several = len(classified) > 1
+    return {
+        f"{label}: {strategy}" if several else strategy: scores
+        for label, by_strategy in classified.items()
+        for strategy, scores in by_strategy.items()
+    }
+
+
+def _classifier_section(classifier: str, rows: dict[str, dict[str, float]]) -> list[str]:
+    columns = list(next(iter(rows.values())))
+    return [
+        f"## Classifier: {classifier}",
+        "",
+        "Share of each label among a strategy's non-empty samples, and the mean score of the label given",
+        "(docs/generation-metrics.md, Classifier scoring).",
+        "",
+        "| strategy | " + " | ".join(c.replace("_", " ") for c in columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
+        *(f"| {row} | " + " | ".join(f"{s[c]:.3g}" for c in columns) + " |" for row, s in rows.items()),
+        "",
+        "![classifier](charts/classifier.png)",
+        "",
+    ]
 
 
 def _write_csv(path: Path, metrics: dict[str, dict[str, dict[str, float]]]) -> None:
@@ -91,7 +145,7 @@ def _write_csv(path: Path, metrics: dict[str, dict[str, dict[str, float]]]) -> N
                 writer.writerow([label, strategy, *(f"{values[n]:.6g}" for n in names)])
 
 
-def _report(heading: str, settings: str, runs: dict, metrics: dict) -> str:
+def _report(heading: str, settings: str, runs: dict, metrics: dict, classifier_section: list[str]) -> str:
     columns = list(CHARTED)
     lines = [
         "# Decoding strategies compared",
@@ -113,6 +167,7 @@ def _report(heading: str, settings: str, runs: dict, metrics: dict) -> str:
         lines.append("|---" * (len(columns) + 1) + "|")
         lines += [f"| {n} | " + " | ".join(f"{m[c]:.4g}" for c in columns) + " |" for n, m in by_strategy.items()]
         lines += ["", f"![next token](charts/next_token_{label}.png)", ""]
+    lines += classifier_section
     lines += ["## Charts", "", *(f"![{m}](charts/{m}.png)" for m in CHARTED), ""]
     for label, results in runs.items():
         lines += [f"## Samples: {label}", ""]

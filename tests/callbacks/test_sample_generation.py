@@ -73,3 +73,33 @@ def test_an_invalid_custom_strategy_in_yaml_is_one_line(run_cli, tmp_path, capsy
     assert run_cli(tiny_fit_args(tmp_path, f"--config={config}")) == 2
     err = capsys.readouterr().err
     assert "decoding strategy 'hot-nucleus': temperature=0 must be > 0" in err and "Traceback" not in err
+
+
+def test_a_classifier_logs_label_shares_and_mean_score_per_strategy(run_cli, tmp_path, tiny_classifier):
+    config = tmp_path / "samples.yaml"
+    init_args = {"strategies": ["greedy", "top-k-40"], "max_new_tokens": 6, "classifier": str(tiny_classifier)}
+    callback = {
+        "class_path": "lit_gpt2.callbacks.SampleGenerationCallback",
+        "init_args": init_args | {"classifier_device": "cpu"},
+    }
+    config.write_text(yaml.safe_dump({"trainer": {"callbacks": [callback]}}))
+    assert run_cli(tiny_fit_args(tmp_path, f"--config={config}", epochs=1)) == 0
+
+    (run,) = (tmp_path / "runs" / "lit-gpt2").iterdir()
+    events = EventAccumulator(str(run), size_guidance={"scalars": 0})
+    events.Reload()
+    for name in ("greedy", "top-k-40"):
+        shares = [events.Scalars(f"gen/{name}/classifier/share/{label}") for label in ("comedy", "noir")]
+        assert [s.step for s in shares[0]] == [0, 4]  # before training, then after the epoch of 4 batches
+        assert all(a.value + b.value == pytest.approx(1.0) for a, b in zip(*shares))
+        assert all(0.5 <= s.value <= 1.0 for s in events.Scalars(f"gen/{name}/classifier/mean_score"))
+
+
+def test_a_missing_classifier_is_refused_through_the_cli(run_cli, tmp_path, capsys):
+    config = tmp_path / "samples.yaml"
+    init_args = {"classifier": str(tmp_path / "no-such-classifier")}
+    callback = {"class_path": "lit_gpt2.callbacks.SampleGenerationCallback", "init_args": init_args}
+    config.write_text(yaml.safe_dump({"trainer": {"callbacks": [callback]}}))
+    assert run_cli(tiny_fit_args(tmp_path, f"--config={config}")) == 2
+    err = capsys.readouterr().err
+    assert "no-such-classifier' does not exist" in err and "Traceback" not in err

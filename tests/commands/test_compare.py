@@ -1,5 +1,7 @@
 import csv
 
+import pytest
+
 from lit_gpt2.commands.compare import CHARTED
 from lit_gpt2.decoding.reading import read_comparison
 
@@ -42,3 +44,27 @@ def test_reading_names_what_the_numbers_show():
     assert "Most repetitive: **greedy** (rep-2 80%)" in text
     assert "greedy (50% of samples)" in text
     assert "Most predictable to the model itself: **greedy** (sample perplexity 2)" in text
+
+
+def test_a_classifier_scores_each_strategy_in_report_csv_and_chart(run_cli, tiny_export, tiny_classifier, tmp_path):
+    out = tmp_path / "report"
+    args = ["compare", f"--model={tiny_export}", "--strategies", "greedy", "top-k-40", "--max_new_tokens=6"]
+    assert run_cli([*args, f"--classifier={tiny_classifier}", "--classifier_device=cpu", f"--out={out}"]) == 0
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    assert [r["strategy"] for r in rows] == ["greedy", "top-k-40"]
+    for row in rows:
+        shares = [float(row["classifier/share/comedy"]), float(row["classifier/share/noir"])]
+        assert sum(shares) == pytest.approx(1.0) and 0.5 <= float(row["classifier/mean_score"]) <= 1.0
+    report = (out / "report.md").read_text()
+    assert f"## Classifier: {tiny_classifier}" in report
+    assert "| strategy | share/comedy | share/noir | mean score |" in report
+    assert "| greedy | " in report.split("## Classifier")[1] and "![classifier](charts/classifier.png)" in report
+    assert (out / "charts" / "classifier.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_language_model_as_classifier_is_refused_in_one_line(run_cli, tiny_export, tmp_path, capsys):
+    args = ["compare", f"--model={tiny_export}", f"--classifier={tiny_export}", f"--out={tmp_path / 'report'}"]
+    assert run_cli(args) == 2
+    err = capsys.readouterr().err
+    assert "is not a text-classification model (GPT2LMHeadModel)" in err and "Traceback" not in err
+    assert not (tmp_path / "report").exists()  # refused before any generation
