@@ -2,6 +2,7 @@
 
 import inspect
 
+import docstring_parser
 import pytest
 
 from lit_gpt2.commands import COMMANDS
@@ -40,8 +41,12 @@ def test_every_command_has_help_from_its_docstring_and_prints_its_config(name, r
     assert run_cli([name, "--help"]) == 0
     help_text = capsys.readouterr().out
     assert inspect.getdoc(function).splitlines()[0][:40] in " ".join(help_text.split())
+    flat_help = " ".join(help_text.split())
+    described = {p.arg_name: p.description for p in docstring_parser.parse(inspect.getdoc(function)).params}
     for parameter in inspect.signature(function).parameters:
         assert f"--{parameter}" in help_text
+        # Its Args line reached the help (a stray newline escape in a docstring silently drops them all).
+        assert " ".join(described[parameter].split()[:4]) in flat_help, parameter
     required = [p for p in inspect.signature(function).parameters.values() if p.default is inspect.Parameter.empty]
     given = [f"--{p.name}=x" for p in required]
     assert run_cli([name, *given, "--print_config"]) == 0
