@@ -154,3 +154,16 @@ def tiny_classifier(tmp_path_factory) -> Path:
         GPT2ForSequenceClassification(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+class MarkAfterSteps(L.Callback):
+    """Touches ``path`` once ``steps`` optimizer steps are done: tells a test driving a subprocess that
+    training has really started (a signal sent before the first step finds nothing to save)."""
+
+    def __init__(self, path: str, steps: int = 1) -> None:
+        self.path = Path(path)
+        self.steps = steps
+
+    def on_train_batch_end(self, trainer: L.Trainer, *args) -> None:
+        if trainer.global_step >= self.steps:
+            self.path.touch()

@@ -118,9 +118,12 @@ def test_slurm_requeue_signal_saves_a_checkpoint_requeues_and_the_next_job_resum
         "--trainer.plugins=lightning.pytorch.plugins.environments.SLURMEnvironment",
         "--trainer.logger.init_args.version=4242",
     ]
-    process = _start_fit(tmp_path, *plugin, "--trainer.plugins.auto_requeue=true", env=slurm)
-    _wait_for(lambda: any((tmp_path / "runs").rglob("events.out.tfevents.*")), process)
-    time.sleep(1.0)
+    started = tmp_path / "started"
+    marker = {"class_path": "conftest.MarkAfterSteps", "init_args": {"path": str(started), "steps": 2}}
+    config = tmp_path / "marker.yaml"
+    config.write_text(yaml.safe_dump({"trainer": {"callbacks": [marker]}}))
+    process = _start_fit(tmp_path, *plugin, f"--config={config}", "--trainer.plugins.auto_requeue=true", env=slurm)
+    _wait_for(started.exists, process)  # steps done: the checkpoint has something to hold
     process.send_signal(signal.SIGUSR1)
     hpc = tmp_path / "hpc_ckpt_1.ckpt"
     _wait_for(lambda: hpc.exists() and (tmp_path / "scontrol.log").exists(), process)

@@ -31,7 +31,9 @@ class GenreAccuracyCallback(L.Callback):
         if not genres:
             raise UserInputError("GenreAccuracyCallback needs genre codes in the data: set data.control=genre")
         tokenizer, control_format = pl_module.tokenizer, data.hparams.control_format
-        self._codes = [tokenizer(control_code(genre, control_format))["input_ids"] for genre in genres]
+        # As in training, where a script (and its code) follows the end-of-text of the script before it.
+        eos = [tokenizer.eos_token_id]
+        self._codes = [eos + tokenizer(control_code(genre, control_format))["input_ids"] for genre in genres]
         scripts = data.validation_scripts()
         self._scripts = [tokenizer(text)["input_ids"][: self.max_tokens] for _, text in scripts]
         self._labels = [genres.index(genre) for genre, _ in scripts]
