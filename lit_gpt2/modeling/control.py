@@ -70,7 +70,8 @@ def code_nll(
     """Mean NLL (nats) of each script's tokens after each code: a (scripts, codes) matrix for
     ``genre_accuracy``. The code's own tokens are not scored; one forward pass per batch of pairs."""
     device = next(model.parameters()).device
-    pairs = [(code, script) for script in scripts for code in code_ids]
+    limit = model.config.n_positions  # a script too long for the context is cut after the code
+    pairs = [(code, script[: limit - len(code)]) for script in scripts for code in code_ids]
     losses = []
     with inference_pass(model):
         for start in range(0, len(pairs), batch_size):

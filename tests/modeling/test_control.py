@@ -55,3 +55,9 @@ def test_code_nll_scores_the_script_after_each_code(tiny_module):
         ids = torch.tensor([[22, 23, 9, 10]])
         labels = torch.tensor([[-100, -100, 9, 10]])
         assert nll[1, 1].item() == pytest.approx(model(ids, labels=labels).loss.item(), rel=1e-5)
+
+
+def test_code_nll_cuts_a_script_longer_than_the_context(tiny_module):
+    context = tiny_module.model.config.n_positions
+    nll = code_nll(tiny_module.model, [[11, 12]], [list(range(5, 5 + context + 10))])
+    assert nll.shape == (1, 1) and torch.isfinite(nll).all()
