@@ -78,7 +78,8 @@ class MovieScriptsDataModule(L.LightningDataModule):
             tokenised and packed on the fly in the training process (``num_workers=0``), each process of a
             multi-process run reading its own share. Needs ``trainer.max_steps`` (or an integer
             ``trainer.limit_train_batches``); each epoch reads the stream again from its start; a
-            checkpoint holds the stream position, so a resumed run continues where it stopped. No test
+            checkpoint holds the stream position, so a resumed run continues where it stopped (a run
+            planned by ``max_steps``; resuming one planned by epochs is refused). No test
             split, no ``train_tokenizer``; ``val_fraction``, ``test_fraction``, ``cache_dir`` do not apply.
         streaming_val_documents: Documents held out for validation at the head of a stream.
         control: ``genre``: start each script with a control code for its genre (docs/control-codes.md),
@@ -279,6 +280,12 @@ class MovieScriptsDataModule(L.LightningDataModule):
             return
         if not self.hparams.streaming:
             raise UserInputError("this checkpoint was trained on a stream: resume it with data.streaming=true")
+        if self.trainer is not None and self.trainer.max_steps < 0:
+            # Epochs of a stream cut by limit_train_batches have no position Lightning resumes at reliably.
+            raise UserInputError(
+                "a streamed run resumes exactly only when planned by steps: set trainer.max_steps (and "
+                "trainer.max_epochs=-1)"
+            )
         self._stream_state = state_dict["stream"]  # applied when the next pass over the stream starts
 
     def training_texts(self) -> list[str]:

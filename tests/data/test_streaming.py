@@ -127,3 +127,10 @@ def test_a_streamed_fit_cut_mid_stream_and_resumed_equals_the_straight_fit(run_c
     assert expected["global_step"] == resumed["global_step"] == 8
     for name, tensor in expected["state_dict"].items():
         assert torch.equal(tensor, resumed["state_dict"][name]), name
+
+
+def test_resuming_a_stream_planned_by_epochs_is_refused_in_one_line(run_cli, tmp_path, jsonl, capsys):
+    assert run_cli(_stream_args(tmp_path, jsonl)) == 0  # 2 epochs of 4 batches, planned by epochs
+    assert run_cli(_stream_args(tmp_path, jsonl, "--ckpt_path=last")) == 2
+    err = capsys.readouterr().err
+    assert "resumes exactly only when planned by steps: set trainer.max_steps" in err and "Traceback" not in err
