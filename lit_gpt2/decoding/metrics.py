@@ -1,8 +1,9 @@
 """Generation metrics as pure functions on token-id sequences.
 
-Definitions follow ``docs/generation-metrics.md``: every metric is computed on GPT-2 BPE
-token ids (one list per generated continuation, end-of-text removed), at corpus level over all
-samples of one strategy unless its docstring says otherwise.
+Definitions follow ``docs/generation-metrics.md``: every metric is computed on the model's own token
+ids (GPT-2's BPE, or the vocabulary fitted by ``data.train_tokenizer``; one list per generated
+continuation, end-of-text removed), at corpus level over all samples of one strategy unless its
+docstring says otherwise.
 """
 
 import math
