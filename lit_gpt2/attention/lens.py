@@ -74,3 +74,13 @@ def lens_pass(model: PreTrainedModel, input_ids: list[int]) -> LensPass:
         out = model(ids[None], output_hidden_states=True)
         lens = logit_lens(out.hidden_states, model.transformer.ln_f, model.get_output_embeddings().weight, ids)
     return LensPass(input_ids=ids.cpu(), lens=lens, surprisal_bits=token_surprisal(out.logits[0], ids))
+
+
+def surprisal_pass(model: PreTrainedModel, input_ids: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ids read (cut to the model's context) and each one's surprisal after the first, from one plain
+    forward pass: no hidden states, no lens (which would hold layers x tokens x vocabulary logits)."""
+    device = next(model.parameters()).device
+    ids = torch.tensor(input_ids[: model.config.n_positions], device=device)
+    with inference_pass(model):
+        logits = model(ids[None]).logits[0]
+    return ids.cpu(), token_surprisal(logits, ids)

@@ -2,10 +2,11 @@
 before training and at every round (docs/logit-lens-and-surprisal.md)."""
 
 import lightning as L
+import torch
 from lightning.pytorch.utilities import rank_zero_warn
 from torch.utils.tensorboard import SummaryWriter
 
-from lit_gpt2.attention.lens import LensPass, lens_pass
+from lit_gpt2.attention.lens import lens_pass, surprisal_pass
 from lit_gpt2.attention.probe import DEFAULT_PROBE_TEXT
 from lit_gpt2.callbacks.periodic import PeriodicTensorBoardCallback, first_validation_tokens
 from lit_gpt2.errors import UserInputError
@@ -61,9 +62,9 @@ class LogitLensCallback(PeriodicTensorBoardCallback):
         lens = lens_pass(pl_module.model, probe_ids).lens
         scalars = {f"lens/{name}/loss": loss.item() for name, loss in zip(lens.row_names, lens.losses)}
         passage = self._validation_passage(trainer)
-        read = lens_pass(pl_module.model, passage) if passage else None
+        read = surprisal_pass(pl_module.model, passage) if passage else None
         if read is not None:
-            scalars["surprisal/mean_bits"] = read.surprisal_bits.mean().item()
+            scalars["surprisal/mean_bits"] = read[1].mean().item()
         if writer is None:
             return scalars
         step = trainer.global_step
@@ -72,12 +73,15 @@ class LogitLensCallback(PeriodicTensorBoardCallback):
         chart = logit_lens_chart(top_tokens, lens.top_probs, lens.row_names, inputs)
         writer.add_image("lens/top_tokens", figure_to_array(chart), step, dataformats="HWC")
         if read is not None:
-            self._log_surprisal(writer, tokenizer, read, step)
+            self._log_surprisal(writer, tokenizer, *read, step)
         return scalars
 
-    def _log_surprisal(self, writer: SummaryWriter, tokenizer, read: LensPass, step: int) -> None:
-        tokens = [tokenizer.decode([i]) for i in read.input_ids.tolist()[1:]]  # the first has no surprisal
-        bits = read.surprisal_bits.tolist()
+    def _log_surprisal(
+        self, writer: SummaryWriter, tokenizer, read: tuple[torch.Tensor, torch.Tensor], step: int
+    ) -> None:
+        ids, surprisal_bits = read
+        tokens = [tokenizer.decode([i]) for i in ids.tolist()[1:]]  # the first has no surprisal
+        bits = surprisal_bits.tolist()
         writer.add_image("surprisal/passage", figure_to_array(surprisal_chart(tokens, bits)), step, dataformats="HWC")
         cells = (repr(t)[1:-1].replace("|", "\\|") for t in tokens)  # a | would end the table cell
         rows = "\n".join(f"| {cell} | {b:.2f} |" for cell, b in zip(cells, bits))

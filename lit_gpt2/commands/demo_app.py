@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from lit_gpt2.attention.lens import lens_pass
+from lit_gpt2.attention.lens import surprisal_pass
 from lit_gpt2.attention.probe import probe_attention
 from lit_gpt2.decoding.distribution import next_token_distribution
 from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, generate_samples
@@ -124,9 +124,8 @@ class Demo:
             attention = attention_heatmap(weights, probe.tokens[0], f"{model_label}: layer {layer}, head {index}")
         chart = next_token_chart(next_token_distribution(chosen.model, chosen.tokenizer, prompt))
         tokenizer = chosen.tokenizer
-        read = lens_pass(chosen.model, [tokenizer.eos_token_id, *tokenizer(prompt)["input_ids"]])
-        tokens = [tokenizer.decode([i]) for i in read.input_ids.tolist()[1:]]
-        surprisal = surprisal_chart(tokens, read.surprisal_bits.tolist())
+        ids, bits = surprisal_pass(chosen.model, [tokenizer.eos_token_id, *tokenizer(prompt)["input_ids"]])
+        surprisal = surprisal_chart([tokenizer.decode([i]) for i in ids.tolist()[1:]], bits.tolist())
         return figure_to_image(attention), figure_to_image(chart), figure_to_image(surprisal)
 
 

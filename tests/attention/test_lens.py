@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from lit_gpt2.attention.lens import lens_pass, logit_lens, token_surprisal
+from lit_gpt2.attention.lens import lens_pass, logit_lens, surprisal_pass, token_surprisal
 
 
 def _ids(tiny_module, text: str = "INT. DINER - NIGHT\n\nMARGO\nKitchen closed at ten.") -> list[int]:
@@ -51,3 +51,11 @@ def test_surprisal_sums_to_the_passage_nll(tiny_module):
 def test_surprisal_by_hand():
     logits = torch.log(torch.tensor([[0.5, 0.25, 0.25], [0.125, 0.125, 0.75], [1.0, 1.0, 1.0]]))
     assert token_surprisal(logits, torch.tensor([0, 1, 2])).tolist() == pytest.approx([2.0, 0.415037], rel=1e-5)
+
+
+def test_the_surprisal_pass_gives_the_lens_pass_surprisal(tiny_module):
+    ids = _ids(tiny_module)
+    read_ids, bits = surprisal_pass(tiny_module.model, ids)
+    full = lens_pass(tiny_module.model, ids)
+    assert torch.equal(read_ids, full.input_ids)
+    assert torch.allclose(bits, full.surprisal_bits, atol=1e-6)
