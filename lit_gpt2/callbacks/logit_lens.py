@@ -73,7 +73,7 @@ class LogitLensCallback(PeriodicTensorBoardCallback):
         chart = logit_lens_chart(top_tokens, lens.top_probs, lens.row_names, inputs)
         writer.add_image("lens/top_tokens", figure_to_array(chart), step, dataformats="HWC")
         if read is not None:
-            self._log_surprisal(writer, tokenizer, *read, step)
+            self._log_surprisal(writer, tokenizer, read, step)
         return scalars
 
     def _log_surprisal(
