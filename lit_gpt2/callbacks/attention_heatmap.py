@@ -9,8 +9,9 @@ from torch.utils.tensorboard import SummaryWriter
 from lit_gpt2.attention.probe import DEFAULT_PROBE_TEXT, probe_attention, probe_head_scores
 from lit_gpt2.attention.statistics import attention_rollout, attention_statistics
 from lit_gpt2.callbacks.periodic import PeriodicTensorBoardCallback, first_validation_tokens
+from lit_gpt2.callbacks.tensorboard import add_figure
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.plots import attention_grid, attention_heatmap, figure_to_array, head_score_grid
+from lit_gpt2.plots import attention_grid, attention_heatmap, head_score_grid
 
 HEAD_SCORE_CANDIDATE_TOKENS = 4096  # validation tokens whose distinct ids the head-score probe draws from
 
@@ -92,13 +93,13 @@ class AttentionHeatmapCallback(PeriodicTensorBoardCallback):
             return scalars  # no TensorBoard, or a sharded rank that only had to join the forward pass
         step = trainer.global_step
         for kind, values in scores.items():
-            writer.add_image(f"heads/{kind}", figure_to_array(head_score_grid(values, kind)), step, dataformats="HWC")
+            add_figure(writer, f"heads/{kind}", head_score_grid(values, kind), step)
         tokens = probe.tokens[0]
-        writer.add_image("attention/grid", figure_to_array(attention_grid(probe.attentions)), step, dataformats="HWC")
+        add_figure(writer, "attention/grid", attention_grid(probe.attentions), step)
         for layer, head in self.heads:
             figure = attention_heatmap(probe.attentions[layer][0, head], tokens, f"layer {layer}, head {head}")
-            writer.add_image(f"attention/layer{layer}/head{head}", figure_to_array(figure), step, dataformats="HWC")
+            add_figure(writer, f"attention/layer{layer}/head{head}", figure, step)
         rollout = attention_rollout(probe.attentions)[0]
         figure = attention_heatmap(rollout, tokens, "attention rollout")
-        writer.add_image("attention/rollout", figure_to_array(figure), step, dataformats="HWC")
+        add_figure(writer, "attention/rollout", figure, step)
         return scalars

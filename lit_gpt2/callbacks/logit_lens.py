@@ -9,8 +9,9 @@ from torch.utils.tensorboard import SummaryWriter
 from lit_gpt2.attention.lens import lens_pass, surprisal_pass
 from lit_gpt2.attention.probe import DEFAULT_PROBE_TEXT
 from lit_gpt2.callbacks.periodic import PeriodicTensorBoardCallback, first_validation_tokens
+from lit_gpt2.callbacks.tensorboard import add_figure
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.plots import figure_to_array, logit_lens_chart, surprisal_chart
+from lit_gpt2.plots import logit_lens_chart, surprisal_chart
 
 
 class LogitLensCallback(PeriodicTensorBoardCallback):
@@ -71,7 +72,7 @@ class LogitLensCallback(PeriodicTensorBoardCallback):
         top_tokens = [[tokenizer.decode([i]) for i in row] for row in lens.top_ids.tolist()]
         inputs = [tokenizer.decode([i]) for i in probe_ids]
         chart = logit_lens_chart(top_tokens, lens.top_probs, lens.row_names, inputs)
-        writer.add_image("lens/top_tokens", figure_to_array(chart), step, dataformats="HWC")
+        add_figure(writer, "lens/top_tokens", chart, step)
         if read is not None:
             self._log_surprisal(writer, tokenizer, read, step)
         return scalars
@@ -82,7 +83,7 @@ class LogitLensCallback(PeriodicTensorBoardCallback):
         ids, surprisal_bits = read
         tokens = [tokenizer.decode([i]) for i in ids.tolist()[1:]]  # the first has no surprisal
         bits = surprisal_bits.tolist()
-        writer.add_image("surprisal/passage", figure_to_array(surprisal_chart(tokens, bits)), step, dataformats="HWC")
+        add_figure(writer, "surprisal/passage", surprisal_chart(tokens, bits), step)
         cells = (repr(t)[1:-1].replace("|", "\\|") for t in tokens)  # a | would end the table cell
         rows = "\n".join(f"| {cell} | {b:.2f} |" for cell, b in zip(cells, bits))
         writer.add_text("surprisal/passage", f"| token | surprisal (bits) |\n|---|---|\n{rows}", step)

@@ -8,14 +8,14 @@ from lightning.pytorch.utilities import rank_zero_warn
 from torch.utils.tensorboard import SummaryWriter
 
 from lit_gpt2.callbacks.periodic import PeriodicTensorBoardCallback
-from lit_gpt2.callbacks.tensorboard import tensorboard_writer
+from lit_gpt2.callbacks.tensorboard import add_figure, tensorboard_writer
 from lit_gpt2.decoding.classify import classify_texts, load_classifier
 from lit_gpt2.decoding.distribution import next_token_distribution
 from lit_gpt2.decoding.evaluate import evaluate_samples
 from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, generate_samples
 from lit_gpt2.decoding.strategies import DEFAULT_CALLBACK_STRATEGIES, resolve_strategies
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.plots import figure_to_array, next_token_chart
+from lit_gpt2.plots import next_token_chart
 
 
 class SampleGenerationCallback(PeriodicTensorBoardCallback):
@@ -102,6 +102,5 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
                 writer.add_text(f"samples/{strategy.name}", result.samples.markdown(), step)
         distribution = next_token_distribution(pl_module.model, pl_module.tokenizer, self.chart_prompt)
         if writer is not None:
-            chart = figure_to_array(next_token_chart(distribution))
-            writer.add_image("probs/next_token", chart, step, dataformats="HWC")
+            add_figure(writer, "probs/next_token", next_token_chart(distribution), step)
         return scalars

@@ -2,7 +2,10 @@
 
 import lightning as L
 from lightning.pytorch.loggers import TensorBoardLogger
+from matplotlib.figure import Figure
 from torch.utils.tensorboard import SummaryWriter
+
+from lit_gpt2.plots import figure_to_array
 
 
 def tensorboard_writer(trainer: L.Trainer) -> SummaryWriter | None:
@@ -13,3 +16,8 @@ def tensorboard_writer(trainer: L.Trainer) -> SummaryWriter | None:
         if isinstance(logger, TensorBoardLogger):
             return logger.experiment
     return None
+
+
+def add_figure(writer: SummaryWriter, tag: str, figure: Figure, step: int) -> None:
+    """Log a chart as an image, drawn by the Agg canvas (``add_figure`` would import pyplot to close it)."""
+    writer.add_image(tag, figure_to_array(figure), step, dataformats="HWC")
