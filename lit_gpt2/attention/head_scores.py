@@ -10,8 +10,6 @@ from collections.abc import Sequence
 
 import torch
 
-HEAD_KINDS = ("previous_token", "duplicate_token", "induction")
-
 
 def repeated_random_tokens(length: int, candidates: Sequence[int], bos_token_id: int, seed: int = 0) -> list[int]:
     """``bos`` then ``length`` tokens drawn at random from ``candidates`` (BOS excluded), then the same

@@ -15,3 +15,5 @@ def test_architecture_of_an_exported_model_and_bad_names(run_cli, tiny_export, c
     assert "layers 2, heads 2, head size 16" in capsys.readouterr().out
     assert run_cli(["architecture", "--model=not-a-model"]) == 2
     assert "no model config for 'not-a-model'" in capsys.readouterr().err
+    assert run_cli(["architecture", "--compare", "bert", "opera"]) == 2
+    assert "can compare with bert, bart, t5, xlnet; unknown: opera" in capsys.readouterr().err
