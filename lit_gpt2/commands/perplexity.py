@@ -11,7 +11,7 @@ from transformers import PreTrainedTokenizerBase
 
 from lit_gpt2.checkpoints import load_model_and_tokenizer
 from lit_gpt2.data.screenplay import normalise_screenplay
-from lit_gpt2.data.sources import load_scripts
+from lit_gpt2.data.sources import load_scripts, text_files
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.modeling.loss import bits_per_byte
 from lit_gpt2.modeling.perplexity import strided_nll, strided_windows
@@ -61,7 +61,7 @@ def perplexity_command(
     if not 2 <= context <= loaded.config.n_positions:
         raise UserInputError(f"--context={context} must be between 2 and the model's {loaded.config.n_positions}")
     if normalize is None:
-        normalize = data is None or Path(data).is_dir() or Path(data).suffix.lower() == ".txt"
+        normalize = text_files(data) is not None  # .txt screenplays (the data module's own test), not tables
     texts = load_scripts(data, text_column=text_column, hub_split=hub_split, hub_config=hub_config)[0]["text"]
     if normalize:
         texts = [normalise_screenplay(text) for text in texts]

@@ -218,7 +218,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
             if trainer.max_steps < 0 and not (isinstance(limit, int) and limit > 0):
                 # An endless stream has no length to plan the LR schedule (estimated_stepping_batches) by.
                 raise UserInputError("data.streaming has no length to plan training by: set trainer.max_steps")
-        tokenizer = load_tokenizer(hp.tokenizer)
+        tokenizer = self.tokenizer()
         documents = stream_documents(hp.source, hp.text_column, hp.hub_split, hp.hub_config)
         held_out = (row["text"] for row in documents.take(hp.streaming_val_documents))
         validation = InMemoryBlocks(held_out, tokenizer, hp.normalize, hp.block_size)
