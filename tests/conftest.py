@@ -105,6 +105,17 @@ def tiny_export(tmp_path_factory) -> Path:
         return GPT2LitModule(config=TINY_CONFIG).export(tmp_path_factory.mktemp("tiny-export"))
 
 
+@pytest.fixture(scope="session")
+def coded_export(tmp_path_factory) -> Path:
+    """``tiny_export`` trained (in name only) with the genre codes of comedy and noir (data.control=genre)."""
+    from lit_gpt2.module import GPT2LitModule
+
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        module = GPT2LitModule(config=TINY_CONFIG, control_codes=["comedy", "noir"])
+        return module.export(tmp_path_factory.mktemp("coded-export"))
+
+
 class StopAfterEpochs(L.Callback):
     """Ends fit gracefully after ``epochs`` epochs, like a job cut short, without changing the plan
     (max_epochs, LR schedule) the run was started with."""

@@ -13,6 +13,8 @@ from lit_gpt2.decoding.evaluate import StrategyResult, evaluate_samples
 from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, generate_samples
 from lit_gpt2.decoding.reading import read_comparison
 from lit_gpt2.decoding.strategies import PRESETS, resolve_strategies
+from lit_gpt2.errors import UserInputError
+from lit_gpt2.modeling.control import coded_prompts
 from lit_gpt2.plots import label_share_bars, metric_bars, next_token_chart
 
 CHARTED = (
@@ -38,6 +40,7 @@ def compare_command(
     seed: int = 0,
     classifier: str | None = None,
     classifier_device: str | None = None,
+    genres: list[str] | None = None,
 ) -> None:
     """Compare decoding strategies on one prompt set (and two models), as a report folder: report.md,
     metrics.csv and charts.
@@ -56,6 +59,8 @@ def compare_command(
         classifier: A text-classification model (a local folder, or a hub name online) that scores every
             sample: label shares and mean score per strategy in report.md, metrics.csv and a chart.
         classifier_device: Device of the classifier ("cpu", "cuda:1", ...); default the first GPU, else the CPU.
+        genres: Genres to ask for, space-separated (models trained with data.control=genre): every strategy
+            runs once per genre with its code before each prompt, a row per strategy and genre.
     """
     prompts = read_prompts(prompt, prompts_file, default=list(DEFAULT_PROMPTS))
     chosen = resolve_strategies(strategies or list(PRESETS))
@@ -63,19 +68,23 @@ def compare_command(
     folder = Path(out)
     (folder / "charts").mkdir(parents=True, exist_ok=True)
 
-    runs: dict[str, dict[str, StrategyResult]] = {}
+    runs: dict[str, dict[str, StrategyResult]] = {}  # per model, a row per strategy (and genre)
     for label, spec in (("model", model), ("baseline", baseline)):
         if spec is None:
             continue
         loaded, tokenizer = load_model_and_tokenizer(spec)
+        asked = {genre: _coded(loaded, prompts, genre, label) for genre in genres or [None]}  # before it generates
         runs[label] = {
-            s.name: evaluate_samples(loaded, generate_samples(loaded, tokenizer, prompts, s, max_new_tokens, seed))
+            row_name(s.name, genre): evaluate_samples(
+                loaded, generate_samples(loaded, tokenizer, coded, s, max_new_tokens, seed)
+            )
             for s in track(chosen, description=f"{label}: strategies")
+            for genre, coded in asked.items()
         }
         chart = next_token_chart(next_token_distribution(loaded, tokenizer, prompts[0]))
         chart.savefig(folder / "charts" / f"next_token_{label}.png", dpi=110)
 
-    # Per model, then strategy (a genre level can join here): label shares and mean score of the samples.
+    # Per model, then strategy and genre: label shares and mean score of the samples.
     classified = {
         label: {n: classify_texts(scorer, r.samples.texts) for n, r in results.items()} if scorer else {}
         for label, results in runs.items()
@@ -84,13 +93,16 @@ def compare_command(
         label: {n: r.metrics | _prefixed(classified[label].get(n, {})) for n, r in results.items()}
         for label, results in runs.items()
     }
-    _write_csv(folder / "metrics.csv", metrics)
+    parts = {row_name(s.name, genre): (s.name, genre or "") for s in chosen for genre in genres or [None]}
+    _write_csv(folder / "metrics.csv", metrics, parts)
     for metric in CHARTED:
         values = {n: m[metric] for n, m in metrics["model"].items()}
         base = {n: m[metric] for n, m in metrics["baseline"].items()} if "baseline" in metrics else None
         metric_bars(metric, values, base).savefig(folder / "charts" / f"{metric}.png", dpi=110)
     heading = f"Model: `{model}`" + (f"; baseline: `{baseline}`" if baseline else "")
     settings = f"{len(prompts)} prompt(s), {max_new_tokens} new tokens, seed {seed} for every strategy and model."
+    if genres:
+        settings += f" Each strategy asked for each genre ({', '.join(genres)}): its code starts every prompt."
     section = []
     if classifier:
         rows = _classifier_rows(classified)
@@ -102,6 +114,18 @@ def compare_command(
     (folder / "report.md").write_text(_report(heading, settings, runs, metrics, section), encoding="utf-8")
     charts = len(CHARTED) + len(runs) + bool(classifier)
     print(f"Wrote {folder / 'report.md'}, {folder / 'metrics.csv'} and {charts} charts in {folder / 'charts'}")
+
+
+def row_name(strategy: str, genre: str | None) -> str:
+    """A report row: the strategy, and the genre asked for when there is one ("top-p-0.9 [noir]")."""
+    return strategy if genre is None else f"{strategy} [{genre}]"
+
+
+def _coded(model, prompts: list[str], genre: str | None, label: str) -> list[str]:
+    try:
+        return coded_prompts(model, prompts, genre)
+    except UserInputError as err:
+        raise UserInputError(f"{label}: {err}") from None
 
 
 def _prefixed(scores: dict[str, float]) -> dict[str, float]:
@@ -135,14 +159,17 @@ def _classifier_section(classifier: str, rows: dict[str, dict[str, float]]) -> l
     ]
 
 
-def _write_csv(path: Path, metrics: dict[str, dict[str, dict[str, float]]]) -> None:
+def _write_csv(
+    path: Path, metrics: dict[str, dict[str, dict[str, float]]], parts: dict[str, tuple[str, str]]
+) -> None:
+    """A line per model and row; ``parts`` splits each row name into its strategy and genre ("": none)."""
     names = list(next(iter(next(iter(metrics.values())).values())))
     with path.open("w", newline="") as file:
         writer = csv.writer(file)
-        writer.writerow(["model", "strategy", *names])
-        for label, by_strategy in metrics.items():
-            for strategy, values in by_strategy.items():
-                writer.writerow([label, strategy, *(f"{values[n]:.6g}" for n in names)])
+        writer.writerow(["model", "strategy", "genre", *names])
+        for label, by_row in metrics.items():
+            for row, values in by_row.items():
+                writer.writerow([label, *parts[row], *(f"{values[n]:.6g}" for n in names)])
 
 
 def _report(heading: str, settings: str, runs: dict, metrics: dict, classifier_section: list[str]) -> str:

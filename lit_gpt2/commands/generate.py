@@ -8,7 +8,7 @@ from lit_gpt2.checkpoints import load_model_and_tokenizer
 from lit_gpt2.commands.prompts import read_prompts
 from lit_gpt2.decoding.generate import generate_samples
 from lit_gpt2.decoding.strategies import customised
-from lit_gpt2.modeling.control import genre_prompt
+from lit_gpt2.modeling.control import coded_prompts
 
 
 def generate_command(
@@ -67,8 +67,7 @@ def generate_command(
     }
     chosen = customised(strategy, overrides)
     loaded, tokenizer = load_model_and_tokenizer(model)
-    if genre is not None:
-        prompts = [genre_prompt(loaded, genre) + text for text in prompts]
+    prompts = coded_prompts(loaded, prompts, genre)
     samples = generate_samples(loaded, tokenizer, prompts, chosen, max_new_tokens, seed)
     for text_prompt, text in zip(samples.prompts, samples.texts):
         print(f"=== {chosen.name} | seed {seed} ===\n{text_prompt}{text}\n")

@@ -68,3 +68,31 @@ def test_a_language_model_as_classifier_is_refused_in_one_line(run_cli, tiny_exp
     err = capsys.readouterr().err
     assert "is not a text-classification model (GPT2LMHeadModel)" in err and "Traceback" not in err
     assert not (tmp_path / "report").exists()  # refused before any generation
+
+
+def test_genres_give_a_row_per_strategy_and_genre_with_the_code_in_each_prompt(
+    run_cli, coded_export, tiny_classifier, tmp_path
+):
+    out = tmp_path / "report"
+    args = ["compare", f"--model={coded_export}", "--strategies", "greedy", "top-k-40", "--genres", "noir", "comedy"]
+    args += ["--prompt=INT. DINER", "--max_new_tokens=6", f"--classifier={tiny_classifier}", f"--out={out}"]
+    assert run_cli(args) == 0
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    assert [(r["strategy"], r["genre"]) for r in rows] == [
+        ("greedy", "noir"), ("greedy", "comedy"), ("top-k-40", "noir"), ("top-k-40", "comedy")
+    ]
+    assert all(float(r["classifier/share/comedy"]) + float(r["classifier/share/noir"]) == 1.0 for r in rows)
+    report = (out / "report.md").read_text()
+    assert "### greedy [noir]" in report and "| top-k-40 [comedy] | " in report.split("## Classifier")[1]
+    noir_samples = report.split("### greedy [noir]")[1].split("###")[0]
+    assert "<\\|genre:noir\\|>INT. DINER" in noir_samples  # the code starts the prompt (| escaped)
+
+
+def test_genres_are_refused_for_a_model_without_them_naming_which_model(
+    run_cli, coded_export, tiny_export, tmp_path, capsys
+):
+    args = ["compare", f"--model={coded_export}", "--strategies=[greedy]", f"--out={tmp_path / 'report'}"]
+    assert run_cli([*args, "--genres", "opera"]) == 2
+    assert "model: unknown genre 'opera': this model knows comedy, noir" in capsys.readouterr().err
+    assert run_cli([*args, "--genres", "noir", f"--baseline={tiny_export}"]) == 2
+    assert "baseline: genre 'noir': this model was trained without genre codes" in capsys.readouterr().err
