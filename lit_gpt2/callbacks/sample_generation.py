@@ -15,6 +15,7 @@ from lit_gpt2.decoding.evaluate import evaluate_samples
 from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, generate_samples
 from lit_gpt2.decoding.strategies import DEFAULT_CALLBACK_STRATEGIES, resolve_strategies
 from lit_gpt2.errors import UserInputError
+from lit_gpt2.modeling.control import check_genre, coded_prompts, model_genres
 from lit_gpt2.plots import next_token_chart
 
 
@@ -39,6 +40,9 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
         classifier: A text-classification model (a local folder, or a hub name online) that scores every
             sample: logs ``gen/<strategy>/classifier/share/<label>`` and ``gen/<strategy>/classifier/mean_score``.
         classifier_device: Device of the classifier ("cpu", "cuda:1", ...); default the first GPU, else the CPU.
+        genres: Genres to ask for too (models trained with ``data.control=genre``): each strategy also
+            continues the prompts after each genre's code, logged as ``samples/<strategy>/<genre>`` and
+            ``gen/<strategy>/<genre>/<metric>``. Each genre costs as much as the uncoded round.
     """
 
     seconds_tag = "gen/seconds"
@@ -54,6 +58,7 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
         every_n_steps: int | None = None,
         classifier: str | None = None,
         classifier_device: str | None = None,
+        genres: Sequence[str] = (),
     ) -> None:
         super().__init__(every_n_epochs, every_n_steps)
         if not prompts:
@@ -67,6 +72,7 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
         self.chart_prompt = chart_prompt or self.prompts[0]
         self.classifier = classifier
         self.classifier_device = classifier_device
+        self.genres = list(genres)
         self._classifier = None  # loaded in setup, on rank 0, which alone draws the rounds' scalars
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
@@ -76,6 +82,8 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
                 f"SampleGenerationCallback max_new_tokens={self.max_new_tokens} does not fit the model's "
                 f"{context}-token context: use at most {context - 1}"
             )
+        for genre in self.genres:  # an unknown genre is refused before training, with the known ones
+            check_genre(genre, model_genres(pl_module.model))
         if trainer.is_global_zero and tensorboard_writer(trainer) is None:
             rank_zero_warn(
                 "SampleGenerationCallback draws its samples and charts in TensorBoard, and this run has no "
@@ -90,16 +98,19 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
         step = trainer.global_step
         scalars = {}
         for strategy in self.strategies:
-            samples = generate_samples(
-                pl_module.model, pl_module.tokenizer, self.prompts, strategy, self.max_new_tokens, self.seed, sharded
-            )
-            result = evaluate_samples(pl_module.model, samples)
-            scalars |= {f"gen/{strategy.name}/{metric}": value for metric, value in result.metrics.items()}
-            if self._classifier is not None:
-                scores = classify_texts(self._classifier, samples.texts)
-                scalars |= {f"gen/{strategy.name}/classifier/{name}": value for name, value in scores.items()}
-            if writer is not None:
-                writer.add_text(f"samples/{strategy.name}", result.samples.markdown(), step)
+            for genre in [None, *self.genres]:
+                prompts = coded_prompts(pl_module.model, self.prompts, genre)
+                samples = generate_samples(
+                    pl_module.model, pl_module.tokenizer, prompts, strategy, self.max_new_tokens, self.seed, sharded
+                )
+                result = evaluate_samples(pl_module.model, samples)
+                name = strategy.name if genre is None else f"{strategy.name}/{genre}"
+                scalars |= {f"gen/{name}/{metric}": value for metric, value in result.metrics.items()}
+                if self._classifier is not None:
+                    scores = classify_texts(self._classifier, samples.texts)
+                    scalars |= {f"gen/{name}/classifier/{key}": value for key, value in scores.items()}
+                if writer is not None:
+                    writer.add_text(f"samples/{name}", result.samples.markdown(), step)
         distribution = next_token_distribution(pl_module.model, pl_module.tokenizer, self.chart_prompt)
         if writer is not None:
             add_figure(writer, "probs/next_token", next_token_chart(distribution), step)

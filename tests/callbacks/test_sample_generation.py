@@ -103,3 +103,35 @@ def test_a_missing_classifier_is_refused_through_the_cli(run_cli, tmp_path, caps
     assert run_cli(tiny_fit_args(tmp_path, f"--config={config}")) == 2
     err = capsys.readouterr().err
     assert "no-such-classifier' does not exist" in err and "Traceback" not in err
+
+
+def test_genres_log_samples_and_classifier_scores_per_strategy_and_genre(run_cli, tmp_path, tiny_classifier):
+    config = tmp_path / "samples.yaml"
+    init_args = {"strategies": ["greedy"], "max_new_tokens": 6, "genres": ["noir", "comedy"]}
+    callback = {
+        "class_path": "lit_gpt2.callbacks.SampleGenerationCallback",
+        "init_args": init_args | {"classifier": str(tiny_classifier), "classifier_device": "cpu"},
+    }
+    config.write_text(yaml.safe_dump({"trainer": {"callbacks": [callback]}}))
+    assert run_cli(tiny_fit_args(tmp_path, f"--config={config}", "--data.control=genre", epochs=1)) == 0
+
+    (run,) = (tmp_path / "runs" / "lit-gpt2").iterdir()
+    events = EventAccumulator(str(run), size_guidance={"tensors": 0, "scalars": 0})
+    events.Reload()
+    for name, code in (("greedy", None), ("greedy/noir", "<|genre:noir|>"), ("greedy/comedy", "<|genre:comedy|>")):
+        texts = events.Tensors(f"samples/{name}/text_summary")
+        assert [t.step for t in texts] == [0, 4]
+        table = texts[0].tensor_proto.string_val[0].decode()
+        assert (code is None and "genre:" not in table) or code.replace("|", "\\|") + "INT. DINER" in table
+        assert [s.step for s in events.Scalars(f"gen/{name}/distinct_2")] == [0, 4]
+        assert len(events.Scalars(f"gen/{name}/classifier/mean_score")) == 2
+
+
+def test_an_unknown_genre_is_refused_before_training(run_cli, tmp_path, capsys):
+    config = tmp_path / "samples.yaml"
+    callback = {"class_path": "lit_gpt2.callbacks.SampleGenerationCallback", "init_args": {"genres": ["opera"]}}
+    config.write_text(yaml.safe_dump({"trainer": {"callbacks": [callback]}}))
+    assert run_cli(tiny_fit_args(tmp_path, f"--config={config}", "--data.control=genre")) == 2
+    err = capsys.readouterr().err
+    assert "unknown genre 'opera': this model knows " in err and ", noir, " in err and "Traceback" not in err
+    assert not list(tmp_path.rglob("*.ckpt"))
