@@ -19,9 +19,11 @@ from lit_gpt2.decoding.distribution import next_token_distribution
 from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, generate_samples
 from lit_gpt2.decoding.strategies import PRESETS, customised
 from lit_gpt2.errors import UserInputError
+from lit_gpt2.modeling.control import genre_prompt, model_genres
 from lit_gpt2.plots import attention_grid, attention_heatmap, next_token_chart, surprisal_chart
 
 ALL_HEADS = "all (grid of every layer and head)"
+NO_GENRE = "(no code)"
 MAX_NEW_TOKENS = 256
 
 
@@ -89,22 +91,26 @@ class Demo:
         repetition_penalty: float,
         max_new_tokens: float,
         seed: float,
+        genre: str | None = NO_GENRE,
     ) -> str:
-        """The continuation of ``prompt`` under the preset with the sliders' values on top."""
+        """The continuation of ``prompt`` under the preset with the sliders' values on top, after the
+        genre's control code when one is chosen (models trained with data.control=genre)."""
         prompt = self._prompt(prompt)
         chosen = self._model(model_label)
+        code = "" if genre in (None, NO_GENRE) else genre_prompt(chosen.model, genre)
         limit = min(MAX_NEW_TOKENS, chosen.model.config.n_positions - 1)
         new_tokens = _whole_number("max new tokens", max_new_tokens, 1, limit)
         overrides = {"temperature": temperature, "top_p": top_p, "repetition_penalty": repetition_penalty}
         overrides["top_k"] = _whole_number("top-k", top_k, 0, len(chosen.tokenizer))
         strategy = customised(preset, overrides)
         seed = _whole_number("seed", seed, 0, 2**31 - 1)
-        samples = generate_samples(chosen.model, chosen.tokenizer, [prompt], strategy, new_tokens, seed)
+        samples = generate_samples(chosen.model, chosen.tokenizer, [code + prompt], strategy, new_tokens, seed)
         written = len(samples.continuations[0])
         # Say what the eye cannot see: an early end of text, or a continuation of nothing but line breaks.
         notes = ", then <|endoftext|>" if written < new_tokens else ""
         notes += ", all whitespace" if written and not samples.texts[0].strip() else ""
-        return f"[{strategy.name}, seed {seed}: {written} new tokens{notes}]\n\n{prompt}{samples.texts[0]}"
+        asked = f", genre {genre}" if code else ""
+        return f"[{strategy.name}{asked}, seed {seed}: {written} new tokens{notes}]\n\n{prompt}{samples.texts[0]}"
 
     def analyse(
         self, prompt: str, model_label: str, layer: float, head: str
@@ -137,6 +143,7 @@ def preset_values(preset: str) -> tuple[float, int, float, float]:
 
 def build_app(demo: Demo) -> gr.Blocks:
     labels = list(demo.models)
+    genres = sorted({genre for m in demo.models.values() for genre in model_genres(m.model)})
     largest = max((m.model.config for m in demo.models.values()), key=lambda c: c.n_layer * c.n_head)
     with gr.Blocks(title="lit-gpt2 demo") as app:
         gr.Markdown(
@@ -154,6 +161,8 @@ def build_app(demo: Demo) -> gr.Blocks:
                 with gr.Column():
                     model = gr.Dropdown(labels, value=labels[-1 if side == "left" else 0], label="Model")
                     preset = gr.Dropdown(list(PRESETS), value=default, label="Strategy preset")
+                    # Shown only for models trained with genre codes: the code goes before the prompt.
+                    genre = gr.Dropdown([NO_GENRE, *genres], value=NO_GENRE, label="Genre", visible=bool(genres))
                     temperature, top_k, top_p, penalty = preset_values(default)
                     sliders = [
                         gr.Slider(0.05, 2.0, value=temperature, step=0.05, label="Temperature"),
@@ -166,7 +175,7 @@ def build_app(demo: Demo) -> gr.Blocks:
                     gr.on(
                         [generate.click, prompt.submit],
                         _shown_in_page(demo.generate),
-                        [prompt, model, preset, *sliders, max_new_tokens, seed],
+                        [prompt, model, preset, *sliders, max_new_tokens, seed, genre],
                         output,
                         api_name=f"generate_{side}",
                     )

@@ -202,3 +202,39 @@ def test_the_command_serves_the_page_for_a_model_folder(tiny_export):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def coded_demo(tiny_export, coded_export) -> Demo:
+    return Demo(
+        [
+            DemoModel("baseline: tiny", *load_model_and_tokenizer(str(tiny_export))),
+            DemoModel("fine-tuned: coded", *load_model_and_tokenizer(str(coded_export))),
+        ]
+    )
+
+
+def test_a_genre_puts_its_code_before_the_prompt(coded_demo):
+    from lit_gpt2.decoding.generate import generate_samples
+    from lit_gpt2.decoding.strategies import customised
+
+    coded = coded_demo.models["fine-tuned: coded"]
+    text = coded_demo.generate(PROMPT, "fine-tuned: coded", *GREEDY, "noir")
+    header, shown = text.split("\n\n", 1)
+    assert header.startswith("[greedy, genre noir, seed 0: ")
+    direct = generate_samples(coded.model, coded.tokenizer, ["<|genre:noir|>" + PROMPT], customised("greedy", {}), 8, 0)
+    assert shown == PROMPT + direct.texts[0]  # the page shows the prompt as typed, the model saw the code
+    assert not coded_demo.generate(PROMPT, "fine-tuned: coded", *GREEDY).startswith("[greedy, genre")
+    with pytest.raises(UserInputError, match="genre 'noir': this model was trained without genre codes"):
+        coded_demo.generate(PROMPT, "baseline: tiny", *GREEDY, "noir")
+
+
+def _genre_dropdowns(app) -> list:
+    return [b for b in app.blocks.values() if isinstance(b, gr.Dropdown) and b.label == "Genre"]
+
+
+def test_each_side_has_a_genre_dropdown_only_when_a_model_knows_genres(coded_demo, demo):
+    sides = _genre_dropdowns(build_app(coded_demo))
+    assert len(sides) == 2 and all(d.visible for d in sides)
+    assert [choice[0] for choice in sides[0].choices] == ["(no code)", "comedy", "noir"]
+    assert not any(d.visible for d in _genre_dropdowns(build_app(demo)))
