@@ -159,9 +159,7 @@ def _classifier_section(classifier: str, rows: dict[str, dict[str, float]]) -> l
     ]
 
 
-def _write_csv(
-    path: Path, metrics: dict[str, dict[str, dict[str, float]]], parts: dict[str, tuple[str, str]]
-) -> None:
+def _write_csv(path: Path, metrics: dict[str, dict[str, dict[str, float]]], parts: dict[str, tuple[str, str]]) -> None:
     """A line per model and row; ``parts`` splits each row name into its strategy and genre ("": none)."""
     names = list(next(iter(next(iter(metrics.values())).values())))
     with path.open("w", newline="") as file:

@@ -79,7 +79,10 @@ def test_genres_give_a_row_per_strategy_and_genre_with_the_code_in_each_prompt(
     assert run_cli(args) == 0
     rows = list(csv.DictReader((out / "metrics.csv").open()))
     assert [(r["strategy"], r["genre"]) for r in rows] == [
-        ("greedy", "noir"), ("greedy", "comedy"), ("top-k-40", "noir"), ("top-k-40", "comedy")
+        ("greedy", "noir"),
+        ("greedy", "comedy"),
+        ("top-k-40", "noir"),
+        ("top-k-40", "comedy"),
     ]
     assert all(float(r["classifier/share/comedy"]) + float(r["classifier/share/noir"]) == 1.0 for r in rows)
     report = (out / "report.md").read_text()
