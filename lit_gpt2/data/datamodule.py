@@ -33,7 +33,7 @@ from lit_gpt2.data.streaming import InMemoryBlocks, StreamedBlocks, StreamPositi
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.modeling import load_tokenizer
 from lit_gpt2.modeling.bpe import cached_bpe_tokenizer
-from lit_gpt2.modeling.control import ControlFormat, add_control_codes, coded_scripts, control_code
+from lit_gpt2.modeling.control import ControlFormat, add_control_codes, code_labels_masked, coded_scripts, control_code
 
 # Bump when the processing below (decoding, normalisation, tokenisation, packing) changes, so stale
 # caches are not reused: the key holds the sources and settings, not the code.
@@ -142,6 +142,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
         self.save_hyperparameters()
         self.block_size = block_size
         self._genres: list[str] | None = None  # each script's genre, in source order (data.control)
+        self._code_ids: torch.Tensor | None = None  # the special code tokens, never a target (setup)
         self.splits: dict[str, BlockDataset] | None = None
         self.stream: StreamedBlocks | None = None
         self._stream_state: dict | None = None  # a checkpoint's stream position, until the stream exists
@@ -154,6 +155,10 @@ class MovieScriptsDataModule(L.LightningDataModule):
             self.splits = self._load_or_build()
 
     def setup(self, stage: str) -> None:
+        if self.hparams.control and self.hparams.control_format == "special":
+            tokenizer = self.tokenizer()
+            codes = [control_code(genre, "special") for genre in self.control_codes]
+            self._code_ids = torch.tensor(tokenizer.convert_tokens_to_ids(codes))
         if self.hparams.streaming:
             if self.splits is None:
                 self._setup_stream(stage)
@@ -260,6 +265,8 @@ class MovieScriptsDataModule(L.LightningDataModule):
         # Counts the batches the training loop took, not those the DataLoader fetched ahead.
         if self.stream is not None and self.trainer is not None and self.trainer.training:
             self._consumed_batches += 1
+        if self._code_ids is not None:
+            batch["labels"] = code_labels_masked(batch["input_ids"], self._code_ids)
         return batch
 
     def state_dict(self) -> dict:

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from transformers import pipeline
@@ -94,3 +95,20 @@ def test_a_model_trained_with_codes_writes_each_genres_own_words_under_its_code(
         assert count(written[genre], own) > count(written[genre], other), written
     assert run_cli(["generate", f"--model={export}", "--prompt=x", "--genre=opera"]) == 2
     assert "unknown genre 'opera': this model knows alpha, beta" in capsys.readouterr().err
+
+
+def test_codes_are_given_never_targets(tmp_path):
+    data = MovieScriptsDataModule(control="genre", uncoded_fraction=0.0, block_size=64, cache_dir=str(tmp_path))
+    data.prepare_data()
+    data.setup("fit")
+    code_ids = torch.tensor(
+        data.tokenizer().convert_tokens_to_ids([control_code(g, "special") for g in data.control_codes])
+    )
+    blocks = torch.stack([data.splits["train"][i]["input_ids"] for i in range(len(data.splits["train"]))])
+    batch = data.on_before_batch_transfer({"input_ids": blocks}, 0)
+    is_code = torch.isin(blocks, code_ids)
+    assert is_code.any() and (batch["labels"][is_code] == -100).all()
+    assert torch.equal(batch["labels"][~is_code], blocks[~is_code])  # every other token stays a target
+    text = MovieScriptsDataModule(control="genre", control_format="text", block_size=64, cache_dir=str(tmp_path))
+    text.setup("fit")
+    assert "labels" not in text.on_before_batch_transfer({"input_ids": blocks}, 0)  # plain text: all targets
