@@ -14,7 +14,10 @@ from pathlib import Path
 
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-TAGS = ("gen/seconds", "attn/seconds", "lens/seconds")
+from lit_gpt2.callbacks import AttentionHeatmapCallback, LogitLensCallback, SampleGenerationCallback
+
+# Each watching callback logs the seconds of its rounds under its own tag.
+TAGS = tuple(c.seconds_tag for c in (SampleGenerationCallback, AttentionHeatmapCallback, LogitLensCallback))
 
 
 def callback_cost(run: Path) -> dict[str, float]:
