@@ -297,9 +297,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
 
     def training_texts(self) -> list[str]:
         """The (normalised) texts of the training scripts only: what a tokenizer may be trained on."""
-        scripts = self._prepared_scripts()
-        train_idx, _, _ = self._split(len(scripts))
-        return [scripts[i]["text"] for i in train_idx]
+        return self._prepared_scripts("train")["text"]
 
     def tokenizer(self) -> PreTrainedTokenizerBase:
         """The data's tokenizer, with a special token per genre code when ``control_format`` is special."""
@@ -337,10 +335,9 @@ class MovieScriptsDataModule(L.LightningDataModule):
 
     def validation_scripts(self) -> list[tuple[str, str]]:
         """(genre, text) of each validation script, text as trained on (normalised; no code)."""
-        scripts = self._prepared_scripts()
-        _, val_idx, _ = self._split(len(scripts))
         genres = self.script_genres()
-        return [(genres[i], scripts[i]["text"]) for i in val_idx]
+        _, val_idx, _ = self._split(len(genres))
+        return [(genres[i], text) for i, text in zip(val_idx, self._prepared_scripts("validation")["text"])]
 
     def _split(self, n_scripts: int) -> tuple[list[int], list[int], list[int]]:
         hp = self.hparams
@@ -360,12 +357,16 @@ class MovieScriptsDataModule(L.LightningDataModule):
             else Path(datasets.config.HF_DATASETS_CACHE) / "lit_gpt2"
         )
 
-    def _prepared_scripts(self) -> datasets.Dataset:
-        """Every script of the source, decoded and (if enabled) normalised, in source order."""
+    def _prepared_scripts(self, split: Literal["all", "train", "validation"] = "all") -> datasets.Dataset:
+        """The scripts of one split (or all), decoded and (if enabled) normalised, in source order: only
+        those are normalised, so asking for the validation scripts does not process the whole corpus."""
         hp = self.hparams
         scripts, decode_report = load_scripts(
             hp.source, hp.text_column, hp.title_column, hp.genre_column, hp.hub_split, hp.hub_config
         )
+        if split != "all":
+            train_idx, val_idx, _ = self._split(len(scripts))
+            scripts = scripts.select(train_idx if split == "train" else val_idx)
         if decode_report.files:
             rank_zero_warn(
                 f"{decode_report.files} file(s) of data.source were not valid UTF-8: "

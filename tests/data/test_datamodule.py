@@ -162,3 +162,17 @@ def test_touching_a_file_rebuilds_a_stat_keyed_cache_but_not_a_contents_keyed_on
 def test_zero_processes_are_refused_in_one_line():
     with pytest.raises(UserInputError, match=r"data.num_proc=0 must be at least 1"):
         MovieScriptsDataModule(num_proc=0)
+
+
+def test_validation_scripts_normalise_only_the_validation_split(monkeypatch):
+    import lit_gpt2.data.datamodule as datamodule
+
+    seen = []
+    real = datamodule.normalise_screenplay
+    monkeypatch.setattr(datamodule, "normalise_screenplay", lambda text: seen.append(text) or real(text))
+    dm = MovieScriptsDataModule(control="genre")
+    scripts = dm.validation_scripts()
+    _, val_idx, _ = dm._split(326)
+    assert len(seen) == len(val_idx) == len(scripts) < 326
+    assert [genre for genre, _ in scripts] == [dm.script_genres()[i] for i in val_idx]
+    assert [text for _, text in scripts] == [real(text) for text in seen]
