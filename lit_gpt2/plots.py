@@ -74,6 +74,24 @@ def metric_bars(metric: str, values: dict[str, float], baseline: dict[str, float
     return fig
 
 
+def scalar_curves(
+    curves: dict[str, list[tuple[int, float]]], ylabel: str, reference: tuple[float, str] | None = None
+) -> Figure:
+    """Logged scalars against the optimizer step, one line per run or tag (``{name: [(step, value)]}``),
+    with an optional horizontal reference line ``(value, label)`` such as chance."""
+    fig = Figure(figsize=(6, 3.2), layout="constrained")
+    ax = fig.subplots()
+    for name, points in curves.items():
+        steps, values = zip(*points) if points else ((), ())
+        ax.plot(steps, values, marker="o", markersize=3, label=name)
+    if reference is not None:
+        ax.axhline(reference[0], color="grey", linestyle="--", linewidth=1, label=reference[1])
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    return fig
+
+
 def label_share_bars(shares: dict[str, dict[str, float]], title: str) -> Figure:
     """A classifier's label shares per row (a strategy, or model and strategy) as stacked horizontal bars.
 

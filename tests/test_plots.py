@@ -22,6 +22,7 @@ from lit_gpt2.plots import (
     label_share_bars,
     metric_bars,
     next_token_chart,
+    scalar_curves,
 )
 
 TOKENS = ["\n", " the", " MARGO", "."]
@@ -52,6 +53,9 @@ CHARTS = {
     "metric_bars_baseline": lambda: metric_bars("distinct-2", {"greedy": 0.2, "beam-5": 0.3}, {"greedy": 0.1}),
     "attention_grid": lambda: attention_grid(_attentions()),
     "attention_heatmap": lambda: attention_heatmap(_attentions()[0][0, 1], TOKENS, "layer 0, head 1"),
+    "scalar_curves": lambda: scalar_curves(
+        {"val/genre_accuracy": [(0, 0.03), (261, 0.15), (522, 0.09)]}, "accuracy", (0.077, "chance")
+    ),
     "label_share_bars": lambda: label_share_bars(
         {"greedy": {"comedy": 0.25, "noir": 0.75}, "top-k-40": {"comedy": 1.0, "noir": 0.0}}, "Classifier: genre"
     ),
