@@ -14,6 +14,7 @@ from lit_gpt2.commands.export import export_command
 from lit_gpt2.commands.generate import generate_command
 from lit_gpt2.commands.lens import lens_command
 from lit_gpt2.commands.perplexity import perplexity_command
+from lit_gpt2.commands.repeated_text import repeated_text_command
 from lit_gpt2.commands.train_tokenizer import train_tokenizer_command
 
 COMMANDS: dict[str, Callable[..., None]] = {
@@ -26,4 +27,5 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "export": export_command,
     "train-tokenizer": train_tokenizer_command,
     "demo": demo_command,
+    "repeated-text": repeated_text_command,
 }
