@@ -13,16 +13,19 @@ STRATEGIES = ["greedy", "beam-5", "top-k-40"]
 CUSTOM = {"name": "hot-nucleus", "do_sample": True, "temperature": 1.3, "top_p": 0.8}
 
 
-def test_fit_logs_samples_metrics_and_chart_for_every_strategy_and_epoch(run_cli, tmp_path, caplog):
+def _samples_config(tmp_path, **init_args) -> str:
+    """``--config=...`` of a YAML file that adds a SampleGenerationCallback with these arguments."""
+    callback = {"class_path": "lit_gpt2.callbacks.SampleGenerationCallback", "init_args": init_args}
     config = tmp_path / "samples.yaml"
-    callback = {
-        "class_path": "lit_gpt2.callbacks.SampleGenerationCallback",
-        "init_args": {"strategies": [*STRATEGIES, CUSTOM], "max_new_tokens": 6},
-    }
     config.write_text(yaml.safe_dump({"trainer": {"callbacks": [callback]}}))
+    return f"--config={config}"
+
+
+def test_fit_logs_samples_metrics_and_chart_for_every_strategy_and_epoch(run_cli, tmp_path, caplog):
+    config = _samples_config(tmp_path, strategies=[*STRATEGIES, CUSTOM], max_new_tokens=6)
     transformers.logging.enable_propagation()
     with caplog.at_level("WARNING"):
-        assert run_cli([*tiny_fit_args(tmp_path, f"--config={config}", epochs=2)]) == 0
+        assert run_cli([*tiny_fit_args(tmp_path, config, epochs=2)]) == 0
     assert "attention mask and the pad token id were not set" not in caplog.text
 
     (run,) = (tmp_path / "runs" / "lit-gpt2").iterdir()
@@ -58,32 +61,27 @@ def test_bad_arguments_are_refused(kwargs, message):
 
 
 def test_max_new_tokens_beyond_the_context_is_refused_through_the_cli(run_cli, tmp_path, capsys):
-    config = tmp_path / "samples.yaml"
-    callback = {"class_path": "lit_gpt2.callbacks.SampleGenerationCallback", "init_args": {"max_new_tokens": 500}}
-    config.write_text(yaml.safe_dump({"trainer": {"callbacks": [callback]}}))
-    assert run_cli(tiny_fit_args(tmp_path, f"--config={config}")) == 2
+    config = _samples_config(tmp_path, max_new_tokens=500)
+    assert run_cli(tiny_fit_args(tmp_path, config)) == 2
     assert "max_new_tokens=500 does not fit the model's 128-token context" in capsys.readouterr().err
 
 
 def test_an_invalid_custom_strategy_in_yaml_is_one_line(run_cli, tmp_path, capsys):
-    config = tmp_path / "samples.yaml"
-    bad = {**CUSTOM, "temperature": 0}
-    callback = {"class_path": "lit_gpt2.callbacks.SampleGenerationCallback", "init_args": {"strategies": [bad]}}
-    config.write_text(yaml.safe_dump({"trainer": {"callbacks": [callback]}}))
-    assert run_cli(tiny_fit_args(tmp_path, f"--config={config}")) == 2
+    config = _samples_config(tmp_path, strategies=[{**CUSTOM, "temperature": 0}])
+    assert run_cli(tiny_fit_args(tmp_path, config)) == 2
     err = capsys.readouterr().err
     assert "decoding strategy 'hot-nucleus': temperature=0 must be > 0" in err and "Traceback" not in err
 
 
 def test_a_classifier_logs_label_shares_and_mean_score_per_strategy(run_cli, tmp_path, tiny_classifier):
-    config = tmp_path / "samples.yaml"
-    init_args = {"strategies": ["greedy", "top-k-40"], "max_new_tokens": 6, "classifier": str(tiny_classifier)}
-    callback = {
-        "class_path": "lit_gpt2.callbacks.SampleGenerationCallback",
-        "init_args": init_args | {"classifier_device": "cpu"},
-    }
-    config.write_text(yaml.safe_dump({"trainer": {"callbacks": [callback]}}))
-    assert run_cli(tiny_fit_args(tmp_path, f"--config={config}", epochs=1)) == 0
+    config = _samples_config(
+        tmp_path,
+        strategies=["greedy", "top-k-40"],
+        max_new_tokens=6,
+        classifier=str(tiny_classifier),
+        classifier_device="cpu",
+    )
+    assert run_cli(tiny_fit_args(tmp_path, config, epochs=1)) == 0
 
     (run,) = (tmp_path / "runs" / "lit-gpt2").iterdir()
     events = EventAccumulator(str(run), size_guidance={"scalars": 0})
@@ -96,24 +94,22 @@ def test_a_classifier_logs_label_shares_and_mean_score_per_strategy(run_cli, tmp
 
 
 def test_a_missing_classifier_is_refused_through_the_cli(run_cli, tmp_path, capsys):
-    config = tmp_path / "samples.yaml"
-    init_args = {"classifier": str(tmp_path / "no-such-classifier")}
-    callback = {"class_path": "lit_gpt2.callbacks.SampleGenerationCallback", "init_args": init_args}
-    config.write_text(yaml.safe_dump({"trainer": {"callbacks": [callback]}}))
-    assert run_cli(tiny_fit_args(tmp_path, f"--config={config}")) == 2
+    config = _samples_config(tmp_path, classifier=str(tmp_path / "no-such-classifier"))
+    assert run_cli(tiny_fit_args(tmp_path, config)) == 2
     err = capsys.readouterr().err
     assert "no-such-classifier' does not exist" in err and "Traceback" not in err
 
 
 def test_genres_log_samples_and_classifier_scores_per_strategy_and_genre(run_cli, tmp_path, tiny_classifier):
-    config = tmp_path / "samples.yaml"
-    init_args = {"strategies": ["greedy"], "max_new_tokens": 6, "genres": ["noir", "comedy"]}
-    callback = {
-        "class_path": "lit_gpt2.callbacks.SampleGenerationCallback",
-        "init_args": init_args | {"classifier": str(tiny_classifier), "classifier_device": "cpu"},
-    }
-    config.write_text(yaml.safe_dump({"trainer": {"callbacks": [callback]}}))
-    assert run_cli(tiny_fit_args(tmp_path, f"--config={config}", "--data.control=genre", epochs=1)) == 0
+    config = _samples_config(
+        tmp_path,
+        strategies=["greedy"],
+        max_new_tokens=6,
+        genres=["noir", "comedy"],
+        classifier=str(tiny_classifier),
+        classifier_device="cpu",
+    )
+    assert run_cli(tiny_fit_args(tmp_path, config, "--data.control=genre", epochs=1)) == 0
 
     (run,) = (tmp_path / "runs" / "lit-gpt2").iterdir()
     events = EventAccumulator(str(run), size_guidance={"tensors": 0, "scalars": 0})
@@ -128,10 +124,8 @@ def test_genres_log_samples_and_classifier_scores_per_strategy_and_genre(run_cli
 
 
 def test_an_unknown_genre_is_refused_before_training(run_cli, tmp_path, capsys):
-    config = tmp_path / "samples.yaml"
-    callback = {"class_path": "lit_gpt2.callbacks.SampleGenerationCallback", "init_args": {"genres": ["opera"]}}
-    config.write_text(yaml.safe_dump({"trainer": {"callbacks": [callback]}}))
-    assert run_cli(tiny_fit_args(tmp_path, f"--config={config}", "--data.control=genre")) == 2
+    config = _samples_config(tmp_path, genres=["opera"])
+    assert run_cli(tiny_fit_args(tmp_path, config, "--data.control=genre")) == 2
     err = capsys.readouterr().err
     assert "unknown genre 'opera': this model knows " in err and ", noir, " in err and "Traceback" not in err
     assert not list(tmp_path.rglob("*.ckpt"))
