@@ -19,7 +19,7 @@ from lit_gpt2.decoding.distribution import next_token_distribution
 from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, generate_samples
 from lit_gpt2.decoding.strategies import PRESETS, customised
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.modeling.control import genre_prompt, model_genres
+from lit_gpt2.modeling.control import coded_prompts, model_genres
 from lit_gpt2.plots import attention_grid, attention_heatmap, next_token_chart, surprisal_chart
 
 ALL_HEADS = "all (grid of every layer and head)"
@@ -97,19 +97,20 @@ class Demo:
         genre's control code when one is chosen (models trained with data.control=genre)."""
         prompt = self._prompt(prompt)
         chosen = self._model(model_label)
-        code = "" if genre in (None, NO_GENRE) else genre_prompt(chosen.model, genre)
+        genre = None if genre == NO_GENRE else genre
+        coded = coded_prompts(chosen.model, [prompt], genre)  # refused here if the model lacks the genre
         limit = min(MAX_NEW_TOKENS, chosen.model.config.n_positions - 1)
         new_tokens = _whole_number("max new tokens", max_new_tokens, 1, limit)
         overrides = {"temperature": temperature, "top_p": top_p, "repetition_penalty": repetition_penalty}
         overrides["top_k"] = _whole_number("top-k", top_k, 0, len(chosen.tokenizer))
         strategy = customised(preset, overrides)
         seed = _whole_number("seed", seed, 0, 2**31 - 1)
-        samples = generate_samples(chosen.model, chosen.tokenizer, [code + prompt], strategy, new_tokens, seed)
+        samples = generate_samples(chosen.model, chosen.tokenizer, coded, strategy, new_tokens, seed)
         written = len(samples.continuations[0])
         # Say what the eye cannot see: an early end of text, or a continuation of nothing but line breaks.
         notes = ", then <|endoftext|>" if written < new_tokens else ""
         notes += ", all whitespace" if written and not samples.texts[0].strip() else ""
-        asked = f", genre {genre}" if code else ""
+        asked = f", genre {genre}" if genre else ""
         return f"[{strategy.name}{asked}, seed {seed}: {written} new tokens{notes}]\n\n{prompt}{samples.texts[0]}"
 
     def analyse(
