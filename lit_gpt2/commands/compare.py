@@ -68,18 +68,17 @@ def compare_command(
     folder = Path(out)
     (folder / "charts").mkdir(parents=True, exist_ok=True)
 
-    runs: dict[str, dict[str, StrategyResult]] = {}  # per model, a row per strategy (and genre)
+    # A row per strategy and genre asked for (None: no code), named "top-p-0.9 [noir]" in the report.
+    rows = {row_name(s.name, genre): (s, genre) for s in chosen for genre in genres or [None]}
+    runs: dict[str, dict[str, StrategyResult]] = {}
     for label, spec in (("model", model), ("baseline", baseline)):
         if spec is None:
             continue
         loaded, tokenizer = load_model_and_tokenizer(spec)
         asked = {genre: _coded(loaded, prompts, genre, label) for genre in genres or [None]}  # before it generates
         runs[label] = {
-            row_name(s.name, genre): evaluate_samples(
-                loaded, generate_samples(loaded, tokenizer, coded, s, max_new_tokens, seed)
-            )
-            for s in track(chosen, description=f"{label}: strategies")
-            for genre, coded in asked.items()
+            row: evaluate_samples(loaded, generate_samples(loaded, tokenizer, asked[genre], s, max_new_tokens, seed))
+            for row, (s, genre) in track(rows.items(), description=f"{label}: strategies")
         }
         chart = next_token_chart(next_token_distribution(loaded, tokenizer, prompts[0]))
         chart.savefig(folder / "charts" / f"next_token_{label}.png", dpi=110)
@@ -93,8 +92,7 @@ def compare_command(
         label: {n: r.metrics | _prefixed(classified[label].get(n, {})) for n, r in results.items()}
         for label, results in runs.items()
     }
-    parts = {row_name(s.name, genre): (s.name, genre or "") for s in chosen for genre in genres or [None]}
-    _write_csv(folder / "metrics.csv", metrics, parts)
+    _write_csv(folder / "metrics.csv", metrics, {row: (s.name, genre or "") for row, (s, genre) in rows.items()})
     for metric in CHARTED:
         values = {n: m[metric] for n, m in metrics["model"].items()}
         base = {n: m[metric] for n, m in metrics["baseline"].items()} if "baseline" in metrics else None
