@@ -52,15 +52,20 @@ def check_genre(genre: str, genres: Sequence[str]) -> str:
     return genre
 
 
+def _recorded_codes(model: torch.nn.Module) -> dict:
+    """What the model's config records of its codes (``{"format": ..., "genres": [...]}``; none: {})."""
+    return getattr(model.config, "control_codes", None) or {}
+
+
 def model_genres(model: torch.nn.Module) -> list[str]:
     """The genres whose codes ``model`` was trained with, as its config records them (none: [])."""
-    return list((getattr(model.config, "control_codes", None) or {}).get("genres", []))
+    return list(_recorded_codes(model).get("genres", []))
 
 
 def genre_prompt(model: torch.nn.Module, genre: str) -> str:
     """The code to put before a prompt to ask ``model`` for ``genre``, as its config records its codes."""
-    recorded = getattr(model.config, "control_codes", None) or {}
-    return control_code(check_genre(genre, model_genres(model)), recorded.get("format", "special"))
+    recorded = _recorded_codes(model)
+    return control_code(check_genre(genre, recorded.get("genres", [])), recorded.get("format", "special"))
 
 
 def coded_prompts(model: torch.nn.Module, prompts: Sequence[str], genre: str | None) -> list[str]:
