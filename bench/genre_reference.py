@@ -1,7 +1,7 @@
 """What ``val/genre_accuracy`` could reach: a word-count naive Bayes genre classifier on the same scenes.
 
 The genre accuracy metric is a generative classifier (the genre whose code makes a script likeliest).
-A naive Bayes over word counts is the simplest one there is, and very data-efficient; what it names
+A naive Bayes over word counts is a simple and very data-efficient one; what it names
 from a scene's words, and from which words it learned, is a reference for what a language model can
 be expected to pick up from its codes. A model trained with codes sees each code only beside the
 opening of its script (the rest falls in later blocks, without the code), so the table has both: a
