@@ -56,7 +56,7 @@ def leave_one_out_accuracy(
         # Words no other scene has are out of the vocabulary: they say nothing of any genre, and
         # scored they would favour the scene's own genre, whose counts lack this scene's words.
         known = [word for word in scene_words[:read_words] if overall[word] > own[word]]
-        vocabulary = sum(1 for word, count in overall.items() if count > own[word])
+        vocabulary = len(overall) - sum(1 for word, count in own.items() if overall[word] == count)
         best, best_score = None, -math.inf
         for candidate in genres:
             counts = totals[candidate] - own if candidate == genre else totals[candidate]
