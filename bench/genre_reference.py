@@ -82,8 +82,10 @@ def report(
 ) -> str:
     """The markdown table: accuracy per setting, with chance (and, with ``train_tokenizer``, the
     words in one block of that tokenizer)."""
+    # Genres as training reads them: the embedded corpus's or a source's folders, or genre_column.
+    genres = MovieScriptsDataModule(source=source, genre_column=genre_column, control="genre").script_genres()
     table, _ = load_scripts(source, genre_column=genre_column)
-    scenes = [(genre, words(text)) for genre, text in zip(table["genre"], table["text"])]
+    scenes = [(genre, words(text)) for genre, text in zip(genres, table["text"])]
     n_genres = len({genre for genre, _ in scenes})
     mean_words = sum(len(w) for _, w in scenes) / len(scenes)
     lines = [

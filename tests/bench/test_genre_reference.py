@@ -2,7 +2,10 @@
 
 import csv
 
+import pytest
+
 from bench.genre_reference import SETTINGS, leave_one_out_accuracy, report, words, words_per_block
+from lit_gpt2.errors import UserInputError
 
 
 def _scenes(genre_words: dict[str, list[str]], per_genre: int, filler: int = 0) -> list[tuple[str, list[str]]]:
@@ -50,3 +53,14 @@ def test_a_larger_fitted_vocabulary_holds_more_words_per_block(tmp_path):
     table = _table(tmp_path / "scenes.csv", [("noir", lines[0] * 3), ("western", lines[1] * 3)] * 10)
     small, large = (words_per_block(table, "genre", size, block_size=64) for size in (260, 400))
     assert 0 < small < large
+
+
+def test_genres_come_from_a_folder_per_genre_and_scripts_without_one_are_refused(tmp_path):
+    for genre, text in [("noir", "rain gun"), ("western", "horse dust")] * 2:
+        folder = tmp_path / "scripts" / genre
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{len(list(folder.iterdir()))}.txt").write_text(text)
+    assert "4 scenes, 2 genres (chance 0.500)" in report(str(tmp_path / "scripts"))
+    table = _table(tmp_path / "scenes.csv", [("noir", "rain gun"), ("western", "horse dust")] * 2)
+    with pytest.raises(UserInputError, match="needs each script's genre: set data.genre_column"):
+        report(table)
