@@ -333,11 +333,19 @@ class MovieScriptsDataModule(L.LightningDataModule):
                 self._genres = [p[0] for p in parts]
         return self._genres
 
+    def training_scripts(self) -> list[tuple[str, str]]:
+        """(genre, text) of each training script, text as trained on (normalised; no code)."""
+        return self._scripts_with_genres("train")
+
     def validation_scripts(self) -> list[tuple[str, str]]:
         """(genre, text) of each validation script, text as trained on (normalised; no code)."""
+        return self._scripts_with_genres("validation")
+
+    def _scripts_with_genres(self, split: Literal["train", "validation"]) -> list[tuple[str, str]]:
         genres = self.script_genres()
-        _, val_idx, _ = self._split(len(genres))
-        return [(genres[i], text) for i, text in zip(val_idx, self._prepared_scripts("validation")["text"])]
+        train_idx, val_idx, _ = self._split(len(genres))
+        indices = train_idx if split == "train" else val_idx
+        return [(genres[i], text) for i, text in zip(indices, self._prepared_scripts(split)["text"])]
 
     def _split(self, n_scripts: int) -> tuple[list[int], list[int], list[int]]:
         hp = self.hparams

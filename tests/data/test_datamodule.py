@@ -176,3 +176,12 @@ def test_validation_scripts_normalise_only_the_validation_split(monkeypatch):
     assert len(seen) == len(val_idx) == len(scripts) < 326
     assert [genre for genre, _ in scripts] == [dm.script_genres()[i] for i in val_idx]
     assert [text for _, text in scripts] == [real(text) for text in seen]
+
+
+def test_training_scripts_pair_each_training_script_with_its_genre():
+    dm = MovieScriptsDataModule(control="genre")
+    train_idx, _, _ = dm._split(326)
+    scripts = dm.training_scripts()
+    assert [genre for genre, _ in scripts] == [dm.script_genres()[i] for i in train_idx]
+    assert [text for _, text in scripts] == dm.training_texts()
+    assert not {text for _, text in scripts} & {text for _, text in dm.validation_scripts()}
