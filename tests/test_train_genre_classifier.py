@@ -1,0 +1,27 @@
+"""scripts/train_genre_classifier.py: a local genre classifier that compare --classifier can load."""
+
+import subprocess
+import sys
+
+from transformers import pipeline
+
+from conftest import REPO
+
+
+def test_genres_with_their_own_words_are_learned_and_the_folder_loads_as_a_pipeline(tmp_path):
+    words = {"alpha": " apple banana cherry plum", "beta": " zebra walrus yak otter"}
+    for genre, text in words.items():
+        (tmp_path / "scripts" / genre).mkdir(parents=True)
+        for i in range(10):
+            (tmp_path / "scripts" / genre / f"{i}.txt").write_text((text * 3 + " and the") * 8)
+    out = tmp_path / "classifier"
+    script = [sys.executable, str(REPO / "scripts" / "train_genre_classifier.py"), f"--out={out}"]
+    options = [f"--source={tmp_path / 'scripts'}", "--train_tokenizer=300", "--window=16", "--epochs=3"]
+    done = subprocess.run([*script, *options], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith(f"Saved in {out}: validation accuracy ") and last.endswith("(chance 0.500)")
+    assert float(last.split("accuracy ")[1].split()[0]) > 0.9
+    classify = pipeline("text-classification", model=str(out))
+    assert classify("zebra walrus yak otter zebra walrus")[0]["label"] == "beta"
+    assert classify("apple banana cherry plum apple banana")[0]["label"] == "alpha"
