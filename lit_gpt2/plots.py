@@ -92,6 +92,16 @@ def scalar_curves(
     return fig
 
 
+def distinct_colours(n: int) -> list:
+    """``n`` colours, no two alike: matplotlib's default cycle repeats after 10, so 13 genres would
+    share colours; tab20 holds 20, and more are spread over a continuous map."""
+    if n <= 10:
+        return list(matplotlib.colormaps["tab10"].colors[:n])
+    if n <= 20:
+        return list(matplotlib.colormaps["tab20"].colors[:n])
+    return list(matplotlib.colormaps["turbo"](np.linspace(0, 1, n)))
+
+
 def label_share_bars(shares: dict[str, dict[str, float]], title: str) -> Figure:
     """A classifier's label shares per row (a strategy, or model and strategy) as stacked horizontal bars.
 
@@ -102,9 +112,9 @@ def label_share_bars(shares: dict[str, dict[str, float]], title: str) -> Figure:
     fig = Figure(figsize=(7, 0.35 * len(rows) + 1.6), layout="constrained")
     ax = fig.subplots()
     left = np.zeros(len(rows))
-    for label in labels:
+    for label, colour in zip(labels, distinct_colours(len(labels))):
         widths = np.array([shares[row].get(label, 0.0) for row in rows])
-        ax.barh(range(len(rows)), widths, left=left, label=label)
+        ax.barh(range(len(rows)), widths, left=left, label=label, color=colour)
         left += widths
     ax.set_yticks(range(len(rows)), rows, fontsize=8)
     ax.invert_yaxis()

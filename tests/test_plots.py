@@ -18,6 +18,7 @@ from lit_gpt2.decoding.distribution import NextTokenDistribution
 from lit_gpt2.plots import (
     attention_grid,
     attention_heatmap,
+    distinct_colours,
     figure_to_array,
     label_share_bars,
     metric_bars,
@@ -116,3 +117,11 @@ def test_label_share_bars_stack_each_rows_shares_end_to_end():
     assert [bar.get_width() for bar in comedy] == [0.25, 1.0]
     assert [(bar.get_x(), bar.get_width()) for bar in noir] == [(0.25, 0.75), (1.0, 0.0)]
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["comedy", "noir"]
+
+
+def test_label_share_bars_give_thirteen_labels_thirteen_colours():
+    labels = [f"genre{i}" for i in range(13)]
+    fig = label_share_bars({"greedy": {label: 1 / 13 for label in labels}}, "t")
+    colours = {tuple(container[0].get_facecolor()) for container in fig.axes[0].containers}
+    assert len(colours) == 13
+    assert len({tuple(c) for c in distinct_colours(25)}) == 25
