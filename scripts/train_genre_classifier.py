@@ -22,6 +22,7 @@ from tqdm import tqdm
 from transformers import PreTrainedTokenizerBase, XLMConfig, XLMForSequenceClassification
 
 from lit_gpt2.data.datamodule import MovieScriptsDataModule
+from lit_gpt2.errors import UserInputError
 from lit_gpt2.modeling import load_tokenizer
 
 
@@ -61,6 +62,9 @@ def train_classifier(
     labels = data.control_codes
     train_ids, train_targets = windows(data.training_scripts(), tokenizer, labels, window)
     val_ids, val_targets = windows(data.validation_scripts(), tokenizer, labels, window)
+    for split, ids in (("training", train_ids), ("validation", val_ids)):
+        if len(ids) == 0:
+            raise UserInputError(f"no {split} script is {window} tokens long: lower --window")
     config = XLMConfig(
         vocab_size=len(tokenizer),
         max_position_embeddings=window,
@@ -100,7 +104,11 @@ def main() -> None:
         source=args.source, genre_column=args.genre_column, control="genre", train_tokenizer=args.train_tokenizer
     )
     tokenizer = load_tokenizer(data.fitted_tokenizer())
-    model, val_accuracy = train_classifier(data, tokenizer, args.window, args.epochs)
+    try:
+        model, val_accuracy = train_classifier(data, tokenizer, args.window, args.epochs)
+    except UserInputError as error:
+        raise SystemExit(f"error: {error}") from None
+    tokenizer.model_max_length = args.window  # the pipeline's truncation=True cuts longer texts to fit
     model.save_pretrained(args.out)
     tokenizer.save_pretrained(args.out)
     chance = 1 / len(data.control_codes)

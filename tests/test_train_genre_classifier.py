@@ -25,3 +25,17 @@ def test_genres_with_their_own_words_are_learned_and_the_folder_loads_as_a_pipel
     classify = pipeline("text-classification", model=str(out))
     assert classify("zebra walrus yak otter zebra walrus")[0]["label"] == "beta"
     assert classify("apple banana cherry plum apple banana")[0]["label"] == "alpha"
+    assert classify("apple banana " * 200, truncation=True)[0]["label"] == "alpha"  # longer than its context
+
+
+def test_a_window_longer_than_every_script_is_refused_in_one_line(tmp_path):
+    for genre in ("alpha", "beta"):
+        (tmp_path / "scripts" / genre).mkdir(parents=True)
+        for i in range(10):
+            (tmp_path / "scripts" / genre / f"{i}.txt").write_text(f"{genre} words")
+    script = [sys.executable, str(REPO / "scripts" / "train_genre_classifier.py"), f"--out={tmp_path / 'c'}"]
+    options = [f"--source={tmp_path / 'scripts'}", "--train_tokenizer=300", "--window=64"]
+    done = subprocess.run([*script, *options], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == "error: no training script is 64 tokens long: lower --window"
+    assert not (tmp_path / "c").exists()
