@@ -9,14 +9,14 @@ from torch.utils.tensorboard import SummaryWriter
 
 from lit_gpt2.callbacks.periodic import PeriodicTensorBoardCallback
 from lit_gpt2.callbacks.tensorboard import add_figure, tensorboard_writer
-from lit_gpt2.decoding.classify import classify_texts, load_classifier
+from lit_gpt2.decoding.classify import classify_texts, label_shares, load_classifier
 from lit_gpt2.decoding.distribution import next_token_distribution
 from lit_gpt2.decoding.evaluate import evaluate_samples
 from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, generate_samples
 from lit_gpt2.decoding.strategies import DEFAULT_CALLBACK_STRATEGIES, resolve_strategies
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.modeling.control import check_genre, coded_prompts, model_genres
-from lit_gpt2.plots import next_token_chart
+from lit_gpt2.plots import label_share_bars, next_token_chart
 
 
 class SampleGenerationCallback(PeriodicTensorBoardCallback):
@@ -38,7 +38,8 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
         chart_prompt: Prompt of the next-token chart; default the first prompt.
         every_n_steps: A round every N optimizer steps instead of at every validation.
         classifier: A text-classification model (a local folder, or a hub name online) that scores every
-            sample: logs ``gen/<strategy>/classifier/share/<label>`` and ``gen/<strategy>/classifier/mean_score``.
+            sample: logs ``gen/<strategy>/classifier/share/<label>`` and ``gen/<strategy>/classifier/mean_score``,
+            and the chart ``classifier/labels`` (each strategy's, and genre's, label shares as stacked bars).
         classifier_device: Device of the classifier ("cpu", "cuda:1", ...); default the first GPU, else the CPU.
         genres: Genres to ask for too (models trained with ``data.control=genre``): each strategy also
             continues the prompts after each genre's code, logged as ``samples/<strategy>/<genre>`` and
@@ -96,7 +97,7 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
         self, trainer: L.Trainer, pl_module: L.LightningModule, writer: SummaryWriter | None, sharded: bool
     ) -> dict[str, float]:
         step = trainer.global_step
-        scalars = {}
+        scalars, shares = {}, {}
         for strategy in self.strategies:
             for genre in [None, *self.genres]:
                 prompts = coded_prompts(pl_module.model, self.prompts, genre)
@@ -109,9 +110,13 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
                 if self._classifier is not None:
                     scores = classify_texts(self._classifier, samples.texts)
                     scalars |= {f"gen/{name}/classifier/{key}": value for key, value in scores.items()}
+                    shares[name] = label_shares(scores)
                 if writer is not None:
                     writer.add_text(f"samples/{name}", result.samples.markdown(), step)
         distribution = next_token_distribution(pl_module.model, pl_module.tokenizer, self.chart_prompt)
         if writer is not None:
             add_figure(writer, "probs/next_token", next_token_chart(distribution), step)
+            if shares:
+                chart = label_share_bars(shares, f"Classifier: {self.classifier}")
+                add_figure(writer, "classifier/labels", chart, step)
         return scalars

@@ -7,7 +7,7 @@ from rich.progress import track
 
 from lit_gpt2.checkpoints import load_model_and_tokenizer
 from lit_gpt2.commands.prompts import read_prompts
-from lit_gpt2.decoding.classify import classify_texts, load_classifier
+from lit_gpt2.decoding.classify import classify_texts, label_shares, load_classifier
 from lit_gpt2.decoding.distribution import next_token_distribution
 from lit_gpt2.decoding.evaluate import StrategyResult, evaluate_samples
 from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, generate_samples
@@ -104,9 +104,7 @@ def compare_command(
     section = []
     if classifier:
         rows = _classifier_rows(classified)
-        shares = {
-            row: {k.removeprefix("share/"): v for k, v in s.items() if k != "mean_score"} for row, s in rows.items()
-        }
+        shares = {row: label_shares(scores) for row, scores in rows.items()}
         label_share_bars(shares, f"Classifier: {classifier}").savefig(folder / "charts" / "classifier.png", dpi=110)
         section = _classifier_section(classifier, rows)
     (folder / "report.md").write_text(_report(heading, settings, runs, metrics, section), encoding="utf-8")

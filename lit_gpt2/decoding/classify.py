@@ -83,6 +83,11 @@ def classify_texts(classifier: Pipeline, texts: Sequence[str]) -> dict[str, floa
     return label_distribution(predictions, classifier_labels(classifier))
 
 
+def label_shares(scores: dict[str, float]) -> dict[str, float]:
+    """``{label: share}`` from ``classify_texts``' scores: what a label-share chart draws."""
+    return {key.removeprefix("share/"): value for key, value in scores.items() if key.startswith("share/")}
+
+
 def label_distribution(predictions: Sequence[dict], labels: Sequence[str] = ()) -> dict[str, float]:
     """Share of each label among the predictions (``{"label": ..., "score": ...}``, the top label per
     text) and the mean score of the top label.

@@ -112,8 +112,9 @@ def test_genres_log_samples_and_classifier_scores_per_strategy_and_genre(run_cli
     assert run_cli(tiny_fit_args(tmp_path, config, "--data.control=genre", epochs=1)) == 0
 
     (run,) = (tmp_path / "runs" / "lit-gpt2").iterdir()
-    events = EventAccumulator(str(run), size_guidance={"tensors": 0, "scalars": 0})
+    events = EventAccumulator(str(run), size_guidance={"tensors": 0, "scalars": 0, "images": 0})
     events.Reload()
+    assert [image.step for image in events.Images("classifier/labels")] == [0, 4]
     for name, code in (("greedy", None), ("greedy/noir", "<|genre:noir|>"), ("greedy/comedy", "<|genre:comedy|>")):
         texts = events.Tensors(f"samples/{name}/text_summary")
         assert [t.step for t in texts] == [0, 4]

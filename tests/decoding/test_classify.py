@@ -2,7 +2,13 @@ import math
 
 import pytest
 
-from lit_gpt2.decoding.classify import classifier_labels, classify_texts, label_distribution, load_classifier
+from lit_gpt2.decoding.classify import (
+    classifier_labels,
+    classify_texts,
+    label_distribution,
+    label_shares,
+    load_classifier,
+)
 from lit_gpt2.errors import UserInputError
 
 
@@ -17,6 +23,7 @@ def test_label_distribution_matches_the_worked_example_in_the_docs():
     result = label_distribution(predictions, ["noir", "comedy", "western"])
     assert list(result) == ["share/comedy", "share/noir", "share/western", "mean_score"]
     assert result == pytest.approx({"share/comedy": 0.25, "share/noir": 0.75, "share/western": 0.0, "mean_score": 0.75})
+    assert label_shares(result) == pytest.approx({"comedy": 0.25, "noir": 0.75, "western": 0.0})
 
 
 def test_no_predictions_keep_every_column_with_zero_shares_and_a_nan_mean():
