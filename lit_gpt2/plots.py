@@ -105,7 +105,8 @@ def distinct_colours(n: int) -> list:
 def label_share_bars(shares: dict[str, dict[str, float]], title: str) -> Figure:
     """A classifier's label shares per row (a strategy, or model and strategy) as stacked horizontal bars.
 
-    ``shares`` maps each row name to ``{label: share}``; every row should hold the same labels.
+    ``shares`` maps each row name to ``{label: share}``; every row should hold the same labels. A row
+    whose shares are all 0 (its samples were all empty) says so instead of standing blank.
     """
     rows = list(shares)
     labels = list(next(iter(shares.values()), {}))
@@ -116,6 +117,8 @@ def label_share_bars(shares: dict[str, dict[str, float]], title: str) -> Figure:
         widths = np.array([shares[row].get(label, 0.0) for row in rows])
         ax.barh(range(len(rows)), widths, left=left, label=label, color=colour)
         left += widths
+    for position in np.flatnonzero(left == 0):  # only empty samples (classify_texts skips them)
+        ax.text(0.01, position, "no text to classify", va="center", fontsize=7, color="grey")
     ax.set_yticks(range(len(rows)), rows, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)

@@ -117,6 +117,13 @@ def test_label_share_bars_stack_each_rows_shares_end_to_end():
     assert [bar.get_width() for bar in comedy] == [0.25, 1.0]
     assert [(bar.get_x(), bar.get_width()) for bar in noir] == [(0.25, 0.75), (1.0, 0.0)]
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["comedy", "noir"]
+    assert not ax.texts
+
+
+def test_label_share_bars_say_which_rows_had_no_text_to_classify():
+    fig = label_share_bars({"greedy": {"comedy": 0.0, "noir": 0.0}, "top-k-40": {"comedy": 0.5, "noir": 0.5}}, "t")
+    (ax,) = fig.axes
+    assert [(t.get_text(), t.get_position()[1]) for t in ax.texts] == [("no text to classify", 0)]
 
 
 def test_label_share_bars_give_thirteen_labels_thirteen_colours():
