@@ -11,6 +11,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from lit_gpt2.decoding.distribution import NextTokenDistribution
 
@@ -190,6 +192,32 @@ def attention_heatmap(weights, tokens: list[str], title: str) -> Figure:
     ax.set_ylabel("query", labelpad=60)
     ax.set_title(title, fontsize=10)
     fig.colorbar(image, cax=bar)
+    return fig
+
+
+def confusion_chart(counts, labels: list[str], title: str, xlabel: str = "guessed", ylabel: str = "true") -> Figure:
+    """Counts of (true, guessed) label pairs as a grid, each count written in: where the guesses go,
+    and whether they pile up in a few columns (a classifier biased to a few labels) or on the diagonal."""
+    values = np.asarray(counts, dtype=float)
+    n = len(labels)
+    side = max(4.0, 0.38 * n + 2.4)
+    fig = Figure(figsize=(side + 0.8, side), layout="constrained")
+    ax = fig.subplots()
+    top = max(1.0, float(values.max()))
+    image = ax.imshow(values, cmap="Blues", vmin=0.0, vmax=top)
+    for true, guessed in zip(*np.nonzero(values)):
+        value = values[true, guessed]
+        colour = "white" if value > top / 2 else "black"
+        ax.text(guessed, true, f"{value:.0f}", ha="center", va="center", fontsize=7, color=colour)
+    for label in range(n):  # the diagonal, where a guess is right, outlined even where it is empty
+        ax.add_patch(Rectangle((label - 0.5, label - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=0.6))
+    ax.set_xticks(range(n), labels, rotation=90, fontsize=7)
+    ax.set_yticks(range(n), labels, fontsize=7)
+    ax.set_xlabel(xlabel, fontsize=8)
+    ax.set_ylabel(ylabel, fontsize=8)
+    ax.set_title(title, fontsize=9)
+    bar = fig.colorbar(image, ax=ax, shrink=0.8)
+    bar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts
     return fig
 
 

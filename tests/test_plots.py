@@ -18,6 +18,7 @@ from lit_gpt2.decoding.distribution import NextTokenDistribution
 from lit_gpt2.plots import (
     attention_grid,
     attention_heatmap,
+    confusion_chart,
     distinct_colours,
     figure_to_array,
     label_share_bars,
@@ -132,3 +133,13 @@ def test_label_share_bars_give_thirteen_labels_thirteen_colours():
     colours = {tuple(container[0].get_facecolor()) for container in fig.axes[0].containers}
     assert len(colours) == 13
     assert len({tuple(c) for c in distinct_colours(25)}) == 25
+
+
+def test_confusion_chart_writes_each_nonzero_count_in_its_cell():
+    fig = confusion_chart([[2, 0], [1, 3]], ["noir", "comedy"], "t", xlabel="guessed", ylabel="own")
+    ax = fig.axes[0]
+    cells = {(t.get_position(), t.get_text()) for t in ax.texts}
+    assert cells == {((0, 0), "2"), ((0, 1), "1"), ((1, 1), "3")}  # (column, row): guessed, own
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["noir", "comedy"]
+    assert ax.get_xlabel() == "guessed" and ax.get_ylabel() == "own"
+    assert [patch.get_xy() for patch in ax.patches] == [(-0.5, -0.5), (0.5, 0.5)]  # the diagonal outlined

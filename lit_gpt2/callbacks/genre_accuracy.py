@@ -2,15 +2,18 @@
 
 import lightning as L
 
+from lit_gpt2.callbacks.tensorboard import add_figure, tensorboard_writer
 from lit_gpt2.distributed import run_where_weights_are_whole
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.modeling.control import code_nll, control_code, genre_accuracy
+from lit_gpt2.modeling.control import code_nll, control_code, genre_accuracy, genre_confusion
+from lit_gpt2.plots import confusion_chart
 
 
 class GenreAccuracyCallback(L.Callback):
     """For each validation script, the genre whose code makes its first tokens most likely; the share
     of scripts where that is the script's own genre is logged as ``val/genre_accuracy`` (chance: 1 /
-    genres), before training (step 0) and at every validation. Needs ``data.control=genre``.
+    genres), before training (step 0) and at every validation. Needs ``data.control=genre``. With
+    TensorBoard, the image ``genre/confusion`` shows the same guesses by genre: which codes win.
 
     Args:
         max_tokens: Tokens of each validation script scored after each code (cost: scripts x genres x
@@ -50,8 +53,22 @@ class GenreAccuracyCallback(L.Callback):
         pl_module.log("val/genre_accuracy", self._accuracy(trainer, pl_module))
 
     def _accuracy(self, trainer: L.Trainer, pl_module: L.LightningModule) -> float:
+        """The accuracy, after drawing its confusion matrix in TensorBoard (rank 0)."""
         # Every rank computes it (the same value): a sharded model needs every rank in its forward passes.
         nll = run_where_weights_are_whole(
             trainer.strategy, pl_module, lambda: code_nll(pl_module.model, self._codes, self._scripts)
         )
-        return genre_accuracy(nll, self._labels)
+        accuracy = genre_accuracy(nll, self._labels)
+        writer = tensorboard_writer(trainer)
+        if writer is not None:
+            genres = trainer.datamodule.control_codes
+            title = f"step {trainer.global_step}: genre accuracy {accuracy:.2f} (chance {1 / len(genres):.2f})"
+            chart = confusion_chart(
+                genre_confusion(nll, self._labels).cpu(),
+                genres,
+                title,
+                xlabel="genre whose code makes the script likeliest",
+                ylabel="validation script's genre",
+            )
+            add_figure(writer, "genre/confusion", chart, trainer.global_step)
+        return accuracy

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 import torch
+from torchmetrics.functional.classification import multiclass_confusion_matrix
 from transformers import PreTrainedTokenizerBase
 
 from lit_gpt2.errors import UserInputError
@@ -84,6 +85,14 @@ def genre_accuracy(nll: torch.Tensor, labels: Sequence[int]) -> float:
         return float("nan")
     guessed = nll.argmin(dim=1)
     return (guessed == torch.as_tensor(labels, device=guessed.device)).float().mean().item()
+
+
+def genre_confusion(nll: torch.Tensor, labels: Sequence[int]) -> torch.Tensor:
+    """(genres, genres) counts of scripts by own genre (rows) and the genre whose code gives them the
+    lowest loss (columns), from the same ``nll`` as ``genre_accuracy``: its diagonal is what that counts."""
+    guessed = nll.argmin(dim=1)
+    truth = torch.as_tensor(labels, device=guessed.device)
+    return multiclass_confusion_matrix(guessed, truth, num_classes=nll.shape[1])
 
 
 def code_nll(

@@ -52,11 +52,14 @@ def test_a_coded_fit_logs_genre_accuracy_and_exports_its_codes(run_cli, tmp_path
     config.write_text(yaml.safe_dump({"trainer": {"callbacks": [callback]}}))
     assert run_cli(tiny_fit_args(tmp_path, f"--config={config}", "--data.control=genre", epochs=1)) == 0
     (run,) = (tmp_path / "runs" / "lit-gpt2").iterdir()
-    events = EventAccumulator(str(run))
+    events = EventAccumulator(str(run), size_guidance={"images": 0})
     events.Reload()
     accuracy = events.Scalars("val/genre_accuracy")
     validations = [s.step for s in events.Scalars("val/ppl")]
     assert [a.step for a in accuracy] == [0, *validations] and all(0 <= a.value <= 1 for a in accuracy)
+    # Drawn at the global step, as the other callbacks' images are (Lightning logs the validation's
+    # scalars one step earlier).
+    assert [image.step for image in events.Images("genre/confusion")] == [0, 4]
     generator = pipeline("text-generation", model=str(run / "export"))
     assert generator.model.config.control_codes["genres"][0] == "comedy"
     assert generator.tokenizer.convert_tokens_to_ids("<|genre:noir|>") == 50257 + 6  # 7th genre, sorted

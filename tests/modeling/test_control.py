@@ -11,6 +11,7 @@ from lit_gpt2.modeling.control import (
     coded_scripts,
     control_code,
     genre_accuracy,
+    genre_confusion,
 )
 from lit_gpt2.modeling.tokenizer import load_tokenizer
 
@@ -36,6 +37,8 @@ def test_genre_accuracy_by_hand():
     nll = torch.tensor([[1.0, 2.0], [1.0, 3.0], [2.5, 2.0]])
     assert genre_accuracy(nll, [0, 1, 1]) == pytest.approx(2 / 3)
     assert genre_accuracy(torch.tensor([[1.0, 1.0]]), [1]) == 0.0  # a tie goes to the first genre
+    # Rows: own genre; columns: guessed. Script 1 (genre 1) is guessed genre 0.
+    assert genre_confusion(nll, [0, 1, 1]).tolist() == [[1, 0], [1, 1]]
 
 
 def test_an_unknown_genre_is_refused_with_the_known_ones():
