@@ -58,6 +58,8 @@ def train_classifier(
 ) -> tuple[XLMForSequenceClassification, float]:
     """The classifier, trained on ``data``'s training scripts, and its accuracy on the validation
     scripts' windows (chance: 1 / genres)."""
+    if epochs < 1:
+        raise UserInputError(f"--epochs={epochs} must be at least 1")
     torch.manual_seed(seed)
     labels = data.control_codes
     train_ids, train_targets = windows(data.training_scripts(), tokenizer, labels, window)
@@ -87,8 +89,9 @@ def train_classifier(
             loss.backward()
             optimizer.step()
             optimizer.zero_grad()
-        print(f"epoch {epoch + 1}: validation accuracy {accuracy(model, val_ids, val_targets):.3f}")
-    return model, accuracy(model, val_ids, val_targets)
+        val_accuracy = accuracy(model, val_ids, val_targets)
+        print(f"epoch {epoch + 1}: validation accuracy {val_accuracy:.3f}")
+    return model, val_accuracy
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ def test_genres_with_their_own_words_are_learned_and_the_folder_loads_as_a_pipel
     assert classify("apple banana " * 200, truncation=True)[0]["label"] == "alpha"  # longer than its context
 
 
-def test_a_window_longer_than_every_script_is_refused_in_one_line(tmp_path):
+def test_a_window_longer_than_every_script_and_no_epochs_are_refused_in_one_line(tmp_path):
     for genre in ("alpha", "beta"):
         (tmp_path / "scripts" / genre).mkdir(parents=True)
         for i in range(10):
@@ -38,4 +38,7 @@ def test_a_window_longer_than_every_script_is_refused_in_one_line(tmp_path):
     done = subprocess.run([*script, *options], capture_output=True, text=True)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1] == "error: no training script is 64 tokens long: lower --window"
+    assert not (tmp_path / "c").exists()
+    done = subprocess.run([*script, *options[:2], "--epochs=0"], capture_output=True, text=True)
+    assert done.returncode == 1 and done.stderr.strip().splitlines()[-1] == "error: --epochs=0 must be at least 1"
     assert not (tmp_path / "c").exists()
