@@ -18,8 +18,9 @@ from lit_gpt2.errors import TrainingDiverged, UserInputError
 from lit_gpt2.modeling import build_model, load_tokenizer, tokenizer_source
 from lit_gpt2.modeling.architecture import forward_flops_per_token
 from lit_gpt2.modeling.control import ControlFormat, add_control_codes
+from lit_gpt2.modeling.lean import lean_hidden_states, lean_unsupported
 from lit_gpt2.modeling.lora import LoraSettings, apply_lora, merged_copy, save_adapter, trainable_names
-from lit_gpt2.modeling.loss import bits_per_byte, chunked_lm_loss
+from lit_gpt2.modeling.loss import bits_per_byte, chunked_lm_loss, lm_loss
 from lit_gpt2.modeling.tokenizer import token_byte_lengths
 from lit_gpt2.optim import adamw_param_groups, warmup_cosine_scheduler
 
@@ -39,7 +40,18 @@ class GPT2LitModule(L.LightningModule):
         betas: AdamW betas.
         warmup_steps: Linear warmup steps before the cosine decay.
         min_lr_ratio: Final learning rate as a fraction of ``learning_rate``.
-        attn_implementation: Attention kernel for training: ``sdpa`` (fast) or ``eager``.
+        attn_implementation: Attention kernel of transformers' forward (generation, probes, and training
+            when ``lean_forward`` is off): ``sdpa`` (fast) or ``eager``.
+        lean_forward: Train through a lean forward over the model's own weights (``modeling/lean.py``:
+            causal SDPA with no mask, fused GELU, as nanoGPT does) instead of transformers' generic one:
+            the same loss and gradients, faster (``python -m bench.optimisations``). Default (None): on,
+            except under FSDP and DeepSpeed, whose wrappers gather each block's weights in its own forward.
+        vocab_multiple: With ``lean_forward``, pad the output layer to a multiple of this many tokens for
+            the loss on full logits (``loss_chunk_size=0``), as nanoGPT does: GPUs multiply 50,304-row
+            matrices much faster than 50,257-row ones. The padded rows exist only inside the loss (zero
+            weights, logits dropped before the softmax): never targeted, never sampled, absent from
+            checkpoints and exports.
+            Default (None): 64 on GPUs, 1 (no padding) on CPUs.
         loss_chunk_size: Tokens per chunk of the fused LM-head + cross-entropy, which never holds the
             whole batch's logits (same loss; faster and smaller on CPUs, slower on GPUs: see
             ``python -m bench.optimisations``); 0 uses transformers' own loss on full logits. Default
@@ -70,6 +82,8 @@ class GPT2LitModule(L.LightningModule):
         warmup_steps: int = 100,
         min_lr_ratio: float = 0.1,
         attn_implementation: str = "sdpa",
+        lean_forward: bool | None = None,
+        vocab_multiple: int | None = None,
         loss_chunk_size: int | None = None,
         compile: bool | None = None,
         fused_adamw: bool | None = None,
@@ -103,7 +117,11 @@ class GPT2LitModule(L.LightningModule):
         self.__dict__["_peft"] = apply_lora(self.model, lora) if lora else None
         self.hparams["lora"] = asdict(lora) if lora else None
         if loss_chunk_size is not None and loss_chunk_size < 0:
-            raise UserInputError(f"model.loss_chunk_size={loss_chunk_size} must be >= 0 (0: transformers' loss)")
+            raise UserInputError(f"model.loss_chunk_size={loss_chunk_size} must be >= 0 (0: full logits)")
+        if vocab_multiple is not None and vocab_multiple < 1:
+            raise UserInputError(f"model.vocab_multiple={vocab_multiple} must be >= 1 (1: no padding; e.g. 64)")
+        if lean_forward and (reason := lean_unsupported(self.model)):
+            raise UserInputError(f"model.lean_forward does not handle {reason}: set model.lean_forward=false")
         self._resolve_speed_switches(on_gpu=False, sharded=False)  # until setup() knows the device
         self._last_batch_shape: tuple[int, int] | None = None  # for flops_per_batch
         self._first_bad_step: torch.Tensor | None = None  # first step with a non-finite loss, on the device
@@ -120,6 +138,14 @@ class GPT2LitModule(L.LightningModule):
 
     def _resolve_speed_switches(self, on_gpu: bool, sharded: bool) -> None:
         hp = self.hparams
+        if hp.lean_forward and sharded:
+            raise UserInputError(
+                "model.lean_forward=true does not work under FSDP or DeepSpeed, which gather each block's "
+                "weights in the block's own forward: leave model.lean_forward unset (off there)"
+            )
+        auto_lean = not sharded and lean_unsupported(self.model) is None
+        self._lean = hp.lean_forward if hp.lean_forward is not None else auto_lean
+        self._vocab_multiple = hp.vocab_multiple or (64 if on_gpu else 1)
         self._loss_chunk_size = hp.loss_chunk_size if hp.loss_chunk_size is not None else (0 if on_gpu else 1024)
         compile_ = hp.compile if hp.compile is not None else on_gpu and not sharded
         self._lm_loss = torch.compile(self._uncompiled_lm_loss) if compile_ else self._uncompiled_lm_loss
@@ -167,10 +193,16 @@ class GPT2LitModule(L.LightningModule):
     def _uncompiled_lm_loss(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None, labels: torch.Tensor
     ) -> torch.Tensor:
-        if self._loss_chunk_size:
+        if self._lean and attention_mask is None:  # packed blocks: causal, nothing padded
+            hidden = lean_hidden_states(self.model, input_ids)
+        elif self._lean or self._loss_chunk_size:
             hidden = self.model.transformer(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            return chunked_lm_loss(hidden, self.model.lm_head.weight, labels, self._loss_chunk_size)
-        return self.model(input_ids=input_ids, attention_mask=attention_mask, labels=labels).loss
+        else:
+            return self.model(input_ids=input_ids, attention_mask=attention_mask, labels=labels).loss
+        weight = self.model.lm_head.weight
+        if self._loss_chunk_size:
+            return chunked_lm_loss(hidden, weight, labels, self._loss_chunk_size)
+        return lm_loss(hidden, weight, labels, self._vocab_multiple)
 
     def side_pass(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` (generation, attention probes) as this module's forward work. Callbacks call it

@@ -62,6 +62,23 @@ def chunked_lm_loss(
     return total / (targets != ignore_index).sum().clamp(min=1)
 
 
+def lm_loss(
+    hidden: torch.Tensor, weight: torch.Tensor, labels: torch.Tensor, vocab_multiple: int = 1, ignore_index: int = -100
+) -> torch.Tensor:
+    """Mean next-token NLL on full logits, as transformers computes it (in float32 at least), with the
+    output layer's rows padded with zeros to a multiple of ``vocab_multiple`` for the matmul's sake; the
+    padded logits are dropped before the softmax, so the loss and gradients are unchanged."""
+    vocab = weight.shape[0]
+    padded = -(-vocab // vocab_multiple) * vocab_multiple
+    if padded != vocab:
+        weight = torch.nn.functional.pad(weight, (0, 0, 0, padded - vocab))
+    logits = (hidden[:, :-1] @ weight.t())[..., :vocab]
+    acc = torch.promote_types(logits.dtype, torch.float32)
+    return torch.nn.functional.cross_entropy(
+        logits.flatten(0, 1).to(acc), labels[:, 1:].flatten(), ignore_index=ignore_index
+    )
+
+
 def bits_per_byte(nll_sum: torch.Tensor | float, n_bytes: torch.Tensor | float) -> torch.Tensor | float:
     """Total NLL in nats over the UTF-8 bytes of the text it predicted, in bits per byte: unlike
     perplexity, comparable between models with different tokenizers (docs/bits-per-byte.md)."""
