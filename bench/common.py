@@ -17,6 +17,7 @@ from lit_gpt2.module import GPT2LitModule
 NO_DROPOUT = {"resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0}
 SIZES = {
     "tiny": {"n_layer": 2, "n_head": 2, "n_embd": 64, "block_size": 64},
+    "nanogpt-cpu": {"n_layer": 4, "n_head": 4, "n_embd": 128, "block_size": 64},  # nanoGPT README's CPU recipe
     "small": {"n_layer": 4, "n_head": 4, "n_embd": 128, "block_size": 128},  # the quickstart model
     "gpt2": {"n_layer": 12, "n_head": 12, "n_embd": 768, "block_size": 1024},  # for GPUs
 }
@@ -32,6 +33,7 @@ class BenchConfig:
     device: str = "cpu"
     seed: int = 1234
     learning_rate: float = 1e-3
+    vocab: int | None = None  # a BPE of this many tokens fitted to the training scenes; None: GPT-2's 50,257
     cache_dir: str | None = None
     module_options: dict = field(default_factory=dict)  # GPT2LitModule switches, for the "ours" runner
 
@@ -70,6 +72,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--precision", default="32-true", choices=["32-true", "bf16-mixed"])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--vocab", type=int, default=None, help="fit a BPE of this many tokens (0: GPT-2's 50,257)")
     parser.add_argument("--out", default="bench/results")
 
 
@@ -81,6 +84,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         batch_size=args.batch_size,
         precision=args.precision,
         device=args.device,
+        vocab=args.vocab,
     )
 
 
@@ -94,16 +98,20 @@ def write_report(out: str, stem: str, report: dict, markdown: str) -> None:
 
 
 def build(cfg: BenchConfig) -> tuple[GPT2LitModule, MovieScriptsDataModule]:
+    shared = {"seed": cfg.seed, "cache_dir": cfg.cache_dir}
+    # As the CLI does with data.train_tokenizer: the fitted BPE goes to the model and the data alike.
+    tokenizer = MovieScriptsDataModule(train_tokenizer=cfg.vocab, **shared).fitted_tokenizer() if cfg.vocab else None
+    data = MovieScriptsDataModule(
+        block_size=cfg.block_size, batch_size=cfg.batch_size, tokenizer=tokenizer or "gpt2", **shared
+    )
     torch.manual_seed(cfg.seed)  # identical initial weights for every runner
     module = GPT2LitModule(
         config=cfg.model_config(),
+        tokenizer=tokenizer,
         learning_rate=cfg.learning_rate,
         warmup_steps=cfg.warmup,
         min_lr_ratio=0.1,
         **cfg.module_options,
-    )
-    data = MovieScriptsDataModule(
-        block_size=cfg.block_size, batch_size=cfg.batch_size, seed=cfg.seed, cache_dir=cfg.cache_dir
     )
     data.setup("fit")
     return module, data
@@ -119,7 +127,7 @@ def training_flops_per_token(cfg: BenchConfig) -> int:
 
     from lit_gpt2.modeling.architecture import forward_flops_per_token, meta_gpt2
 
-    model = meta_gpt2(GPT2Config(**cfg.model_config()))
+    model = meta_gpt2(GPT2Config(**cfg.model_config(), vocab_size=cfg.vocab or 50257))
     return 3 * forward_flops_per_token(model, cfg.block_size)
 
 

@@ -1,16 +1,24 @@
-"""The three ways to run the same training steps; each is run in a fresh process by ``bench.train_speed``.
+"""The ways to run the same training steps; each is run in a fresh process by ``bench.train_speed`` and
+``bench.vs_nanogpt``.
 
 python -m bench.runners RUNNER CONFIG_JSON   -> prints one JSON line
 """
 
 import json
+import os
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import lightning as L
 import torch
 
 from bench.common import BenchConfig, StepClock, build, optimizer_and_schedule
+from lit_gpt2.optim import adamw_param_groups, warmup_cosine_scheduler
+
+# nanoGPT's model.py, unchanged, beside the checkout (shared/anchors); NANOGPT_DIR points elsewhere.
+NANOGPT_DIR = Path(os.environ.get("NANOGPT_DIR", Path(__file__).resolve().parents[2] / "shared/anchors/nanogpt"))
 
 
 def run_ours(cfg: BenchConfig) -> StepClock:
@@ -49,28 +57,88 @@ def run_raw(cfg: BenchConfig) -> StepClock:
     module, data = build(cfg)
     model = module.model.to(cfg.device).train()
     optimizer, scheduler = optimizer_and_schedule(module, cfg)
-    loader = data.train_dataloader()  # the data module's own loader: same epoch-seeded order
+
+    def loss_of(input_ids: torch.Tensor) -> torch.Tensor:
+        return model(input_ids=input_ids, labels=input_ids).loss
+
+    return _raw_loop(cfg, data.train_dataloader(), model, loss_of, optimizer, scheduler)
+
+
+def run_nanogpt(cfg: BenchConfig, bias: bool) -> StepClock:
+    """nanoGPT's own ``model.py`` in the raw loop: the same data and order, shape, initial weights (copied
+    from the GPT-2 model; with ``bias=False`` nanoGPT has no biases to copy), AdamW groups, schedule,
+    clipping and precision; compiled on a GPU, as nanoGPT's train.py does by default (its CPU recipe
+    does not)."""
+    if not (NANOGPT_DIR / "model.py").exists():
+        raise SystemExit(f"bench: nanoGPT's model.py is not in {NANOGPT_DIR}: set NANOGPT_DIR to its folder")
+    sys.path.insert(0, str(NANOGPT_DIR))
+    from model import GPT, GPTConfig  # nanoGPT's
+
+    module, data = build(cfg)
+    gpt2 = module.model.config
+    config = GPTConfig(
+        block_size=gpt2.n_positions, vocab_size=gpt2.vocab_size, n_layer=gpt2.n_layer, n_head=gpt2.n_head,
+        n_embd=gpt2.n_embd, dropout=0.0, bias=bias,
+    )  # fmt: skip
+    model = GPT(config)
+    _copy_gpt2_weights(module.model.state_dict(), model)
+    model = model.to(cfg.device).train()
+    hp = module.hparams
+    optimizer = torch.optim.AdamW(
+        adamw_param_groups(model, hp.weight_decay), lr=hp.learning_rate, betas=tuple(hp.betas),
+        fused=cfg.device == "cuda" or None,
+    )  # fmt: skip
+    scheduler = warmup_cosine_scheduler(optimizer, min(hp.warmup_steps, cfg.steps), cfg.steps, hp.min_lr_ratio)
+    forward = torch.compile(model) if cfg.device == "cuda" else model
+    no_target = torch.full((cfg.batch_size, 1), -1, device=cfg.device)  # nanoGPT's ignore_index
+
+    def loss_of(input_ids: torch.Tensor) -> torch.Tensor:
+        # Every position forward, the last without a target: the same work and loss as the others.
+        return forward(input_ids, torch.cat([input_ids[:, 1:], no_target], dim=1))[1]
+
+    return _raw_loop(cfg, data.train_dataloader(), model, loss_of, optimizer, scheduler)
+
+
+def _copy_gpt2_weights(state: dict[str, torch.Tensor], model: torch.nn.Module) -> None:
+    """GPT-2's weights into nanoGPT's, which has the same names; its Linear weights are transformers'
+    Conv1D weights transposed."""
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            transposed = name.endswith(("c_attn.weight", "c_proj.weight", "c_fc.weight"))
+            param.copy_(state[name].t() if transposed else state[name])
+
+
+def _raw_loop(
+    cfg: BenchConfig,
+    loader: torch.utils.data.DataLoader,
+    model: torch.nn.Module,
+    loss_of: Callable[[torch.Tensor], torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+) -> StepClock:
     clock = StepClock(cfg)
     autocast = torch.autocast(cfg.device, dtype=torch.bfloat16, enabled=cfg.precision == "bf16-mixed")
-    step, epoch = 0, 0
-    while step < cfg.steps:
-        loader.sampler.set_epoch(epoch)
-        for batch in loader:
-            if step == cfg.steps:
-                break
-            clock.step_started(step)
-            input_ids = batch["input_ids"].to(cfg.device, non_blocking=True)
-            with autocast:
-                loss = model(input_ids=input_ids, labels=input_ids).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            clock.step_ended(loss.item())
-            step += 1
-        epoch += 1
+    for step, batch in zip(range(cfg.steps), _epochs(loader)):
+        clock.step_started(step)
+        input_ids = batch["input_ids"].to(cfg.device, non_blocking=True)
+        with autocast:
+            loss = loss_of(input_ids)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        clock.step_ended(loss.item())
     return clock
+
+
+def _epochs(loader: torch.utils.data.DataLoader) -> Iterator[dict]:
+    """The data module's own loader, epoch after epoch: the same epoch-seeded order as the Trainer's."""
+    epoch = 0
+    while True:
+        loader.sampler.set_epoch(epoch)
+        yield from loader
+        epoch += 1
 
 
 def run_hf(cfg: BenchConfig) -> StepClock:
@@ -127,7 +195,13 @@ def run_hf(cfg: BenchConfig) -> StepClock:
     return clock
 
 
-RUNNERS = {"ours": run_ours, "raw": run_raw, "hf": run_hf}
+RUNNERS = {
+    "ours": run_ours,
+    "raw": run_raw,
+    "hf": run_hf,
+    "nanogpt": lambda cfg: run_nanogpt(cfg, bias=False),  # as nanoGPT's users run it (its default)
+    "nanogpt-bias": lambda cfg: run_nanogpt(cfg, bias=True),  # with GPT-2's biases, as our model has
+}
 
 if __name__ == "__main__":
     name, config = sys.argv[1], BenchConfig(**json.loads(sys.argv[2]))

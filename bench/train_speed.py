@@ -41,40 +41,40 @@ def main(argv: list[str] | None = None) -> None:
     add_run_arguments(parser)
     args = parser.parse_args(argv)
     cfg = config_from_args(args)
-    runs: dict[str, list[dict]] = {name: [] for name in RUNNERS}
+    report = side_by_side(cfg, RUNNERS, args.repeats)
+    write_report(args.out, f"train_speed_{cfg.size}_{cfg.device}", report, markdown(report))
+
+
+def side_by_side(cfg: BenchConfig, runners: tuple[str, ...], repeats: int, same_loss: tuple[str, ...] = ()) -> dict:
+    """Each runner ``repeats`` times in fresh processes, in rotating order; medians, ``ours/<runner>``
+    ratios, and whether the final losses agree (of ``same_loss``, default all runners)."""
+    runs: dict[str, list[dict]] = {name: [] for name in runners}
     started = time.perf_counter()
-    for repeat in range(args.repeats):
-        order = RUNNERS[repeat % 3 :] + RUNNERS[: repeat % 3]  # rotate, so no runner always goes first
-        for name in order:
+    for repeat in range(repeats):
+        shift = repeat % len(runners)  # rotate, so no runner always goes first
+        for name in runners[shift:] + runners[:shift]:
             result = run_once(name, cfg)
             runs[name].append(result)
-            print(
-                f"repeat {repeat + 1}/{args.repeats} {name:>4}: {result['tokens_per_second']:,.0f} tokens/s", flush=True
-            )
+            print(f"repeat {repeat + 1}/{repeats} {name:>12}: {result['tokens_per_second']:,.0f} tokens/s", flush=True)
     summary = {name: summarise_runs(cfg, results) for name, results in runs.items()}
     ours = summary["ours"]["tokens_per_second"]
-    ratios = {
-        "ours/raw": ours / summary["raw"]["tokens_per_second"],
-        "ours/hf": ours / summary["hf"]["tokens_per_second"],
-    }
-    losses = [s["final_loss"] for s in summary.values()]
-    report = {
+    losses = [summary[name]["final_loss"] for name in same_loss or runners]
+    return {
         "config": asdict(cfg),
         "model": SIZES[cfg.size],
         "summary": summary,
-        "ratios": ratios,
+        "ratios": {f"ours/{name}": ours / summary[name]["tokens_per_second"] for name in runners if name != "ours"},
         # bf16 rounds differently in each runner's loss (all are within 1% of each other over the run).
         "same_final_loss": max(losses) - min(losses) <= (1e-3 if cfg.precision == "32-true" else 1e-2) * min(losses),
         "wall_seconds": time.perf_counter() - started,
     }
-    write_report(args.out, f"train_speed_{cfg.size}_{cfg.device}", report, markdown(report))
 
 
 def markdown(report: dict) -> str:
     cfg = report["config"]
     lines = [
-        f"Model {cfg['size']} {report['model']}, batch {cfg['batch_size']} x {report['model']['block_size']} tokens, "
-        f"{cfg['steps']} steps "
+        f"Model {cfg['size']} {report['model']}, vocabulary {vocabulary(cfg)}, "
+        f"batch {cfg['batch_size']} x {report['model']['block_size']} tokens, {cfg['steps']} steps "
         f"({cfg['warmup']} warm-up), {cfg['precision']} on {cfg['device']}; "
         f"median of {len(report['summary']['ours']['runs'])}.",
         "",
@@ -91,6 +91,10 @@ def markdown(report: dict) -> str:
     lines += ["", " · ".join(f"{k} = {v:.3f}" for k, v in report["ratios"].items())]
     lines.append(f"Same final loss across runners: {report['same_final_loss']}.")
     return "\n".join(lines) + "\n"
+
+
+def vocabulary(cfg: dict) -> str:
+    return f"a {cfg['vocab']:,}-token BPE fitted to the training scenes" if cfg.get("vocab") else "GPT-2's 50,257"
 
 
 if __name__ == "__main__":
