@@ -59,7 +59,9 @@ class GPT2LitModule(L.LightningModule):
         compile: ``torch.compile`` the training and evaluation loss computation (not the side passes:
             generation's growing shapes would recompile at every length). Default (None): on for
             single-GPU and DDP runs, where it measured about 2x faster; off on CPUs and sharded strategies.
-        fused_adamw: AdamW's fused kernel; default (None) fused on GPUs, torch's own choice elsewhere.
+        fused_adamw: AdamW's fused kernel (one pass over all weights instead of a loop per tensor, about
+            4x faster on a CPU too); default (None): fused, except under a loss scaler (16-mixed), whose
+            clipping must see unscaled gradients.
         lora: Train LoRA adapters (``peft``) instead of every weight: only the adapters train and reach the
             optimizer, and with ``pretrained`` weights a checkpoint holds only the adapters and their
             optimizer state (the base is reloaded from ``pretrained``). The export merges them into a
@@ -321,9 +323,8 @@ class GPT2LitModule(L.LightningModule):
 
     def configure_optimizers(self) -> dict[str, Any]:
         hp = self.hparams
-        # Fused by default on GPUs, except under a loss scaler (16-mixed), whose clipping must see unscaled gradients.
         scaled = getattr(self.trainer.precision_plugin, "scaler", None) is not None  # only AMP plugins have one
-        fused = hp.fused_adamw if hp.fused_adamw is not None else self.device.type == "cuda" and not scaled
+        fused = hp.fused_adamw if hp.fused_adamw is not None else not scaled
         optimizer, scheduler = self.optimizer_and_scheduler(int(self.trainer.estimated_stepping_batches), fused)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 

@@ -79,8 +79,8 @@ def test_negative_loss_chunk_size_is_refused(tiny_config):
         GPT2LitModule(config=tiny_config, loss_chunk_size=-1)
 
 
-@pytest.mark.parametrize(("fused_adamw", "expected"), [(None, None), (True, True), (False, None)])
-def test_fused_adamw_is_switchable_and_off_by_default_on_cpu(tiny_config, fused_adamw, expected):
+@pytest.mark.parametrize(("fused_adamw", "expected"), [(None, True), (True, True), (False, None)])
+def test_fused_adamw_is_switchable_and_on_by_default_on_cpu(tiny_config, fused_adamw, expected):
     from types import SimpleNamespace
 
     from lightning.pytorch.plugins.precision import Precision
@@ -92,6 +92,17 @@ def test_fused_adamw_is_switchable_and_off_by_default_on_cpu(tiny_config, fused_
     module._trainer = SimpleNamespace(estimated_stepping_batches=5, precision_plugin=Precision())
     optimizer = module.configure_optimizers()["optimizer"]
     assert optimizer.defaults["fused"] is expected
+
+
+def test_adamw_is_not_fused_by_default_under_a_loss_scaler(tiny_config):
+    """16-mixed's scaler unscales the gradients before clipping; fused AdamW would unscale them itself."""
+    from types import SimpleNamespace
+
+    from lit_gpt2.module import GPT2LitModule
+
+    module = GPT2LitModule(config=tiny_config)
+    module._trainer = SimpleNamespace(estimated_stepping_batches=5, precision_plugin=SimpleNamespace(scaler=object()))
+    assert module.configure_optimizers()["optimizer"].defaults["fused"] is None
 
 
 def test_compiled_loss_equals_the_eager_loss():
