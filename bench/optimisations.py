@@ -16,16 +16,43 @@ from dataclasses import asdict, replace
 from bench.common import SIZES, add_run_arguments, config_from_args, summarise_runs, write_report
 from bench.train_speed import run_once
 
-# name -> (GPT2LitModule switches, precision override or None); every switch explicit, none left on auto.
+
+def switches(lean: bool, chunk: int, fused: bool, compile_: bool, vocab_multiple: int = 1) -> dict:
+    """Every speed switch of GPT2LitModule, explicit: none left on auto."""
+    return {
+        "lean_forward": lean,
+        "loss_chunk_size": chunk,
+        "fused_adamw": fused,
+        "compile": compile_,
+        "vocab_multiple": vocab_multiple,
+    }
+
+
+# name -> (GPT2LitModule switches, precision override or None), per device; the first row is the reference.
 VARIANTS = {
-    "transformers loss, AdamW foreach": ({"loss_chunk_size": 0, "fused_adamw": False, "compile": False}, None),
-    "chunked loss": ({"loss_chunk_size": 1024, "fused_adamw": False, "compile": False}, None),
-    "chunked loss + fused AdamW": ({"loss_chunk_size": 1024, "fused_adamw": True, "compile": False}, None),
-    "transformers loss + fused AdamW": ({"loss_chunk_size": 0, "fused_adamw": True, "compile": False}, None),
-    "chunked loss + fused AdamW + compile": ({"loss_chunk_size": 1024, "fused_adamw": True, "compile": True}, None),
-    "transformers loss + fused AdamW + compile": ({"loss_chunk_size": 0, "fused_adamw": True, "compile": True}, None),
+    "cpu": {
+        "transformers forward, chunked loss (the old CPU default)": (
+            switches(False, 1024, False, False),
+            None,
+        ),
+        "transformers forward, full logits": (switches(False, 0, False, False), None),
+        "lean forward, chunked loss": (switches(True, 1024, False, False), None),
+        "lean forward, full logits": (switches(True, 0, False, False), None),
+        "lean forward, chunked loss, fused AdamW (the CPU default)": (switches(True, 1024, True, False), None),
+        "lean forward, chunked loss, fused AdamW, compile": (switches(True, 1024, True, True), None),
+    },
+    "cuda": {
+        "transformers forward, fused AdamW, compile (the old GPU default)": (switches(False, 0, True, True), None),
+        "lean forward, fused AdamW, compile": (switches(True, 0, True, True), None),
+        "lean forward, vocabulary padded to 64, fused AdamW, compile (the GPU default)": (
+            switches(True, 0, True, True, 64),
+            None,
+        ),
+        "lean forward, vocabulary padded to 64, fused AdamW": (switches(True, 0, True, False, 64), None),
+        "lean forward, chunked loss, fused AdamW, compile": (switches(True, 1024, True, True), None),
+    },
 }
-FP32_VARIANT = "transformers loss + fused AdamW + compile, 32-true"
+FP32_VARIANT = "the GPU default in 32-true"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,9 +61,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip", action="append", default=[], help="variant to leave out (repeatable)")
     args = parser.parse_args(argv)
     base = config_from_args(args)
-    variants = dict(VARIANTS)
+    variants = dict(VARIANTS[args.device])
     if args.device == "cuda" and args.precision == "bf16-mixed":
-        variants[FP32_VARIANT] = ({"loss_chunk_size": 0, "fused_adamw": True, "compile": True}, "32-true")
+        variants[FP32_VARIANT] = (switches(True, 0, True, True, 64), "32-true")
     unknown = set(args.skip) - variants.keys()
     if unknown:
         parser.error(f"unknown variant(s) {sorted(unknown)}: choose from {sorted(variants)}")
