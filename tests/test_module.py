@@ -125,7 +125,7 @@ def test_gradient_checkpointing_gives_the_same_loss_and_gradients_and_recomputes
         settings = LoraSettings(rank=4) if lora else None
         module = GPT2LitModule(config=no_dropout, gradient_checkpointing=checkpointing, lora=settings)
         calls = []
-        module.model.transformer.h[0].ln_1.register_forward_pre_hook(lambda *_: calls.append(1))
+        module.model.transformer.h[0].ln_1.register_forward_pre_hook(lambda *_, calls=calls: calls.append(1))
         loss, _ = module.shared_step(batch)
         loss.backward()
         grads = {name: p.grad.clone() for name, p in module.model.named_parameters() if p.requires_grad}
