@@ -15,6 +15,7 @@ from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
 
 from lit_gpt2.distributed import is_sharded
 from lit_gpt2.errors import TrainingDiverged, UserInputError
+from lit_gpt2.model_card import write_model_card
 from lit_gpt2.modeling import build_model, load_tokenizer, tokenizer_source
 from lit_gpt2.modeling.architecture import forward_flops_per_token
 from lit_gpt2.modeling.build import enable_gradient_checkpointing
@@ -358,8 +359,10 @@ class GPT2LitModule(L.LightningModule):
             # An adapter-only checkpoint: the frozen base weights are the ones just rebuilt from hparams.
             checkpoint["state_dict"] = {**self.state_dict(), **checkpoint["state_dict"]}
 
-    def export(self, directory: str | Path) -> Path:
-        """Save model and tokenizer in Hugging Face format (safetensors) for ``transformers.pipeline``.
+    def export(self, directory: str | Path, card_facts: dict[str, Any] | None = None) -> Path:
+        """Save model and tokenizer in Hugging Face format (safetensors) for ``transformers.pipeline``, with
+        a model card (``README.md``) from ``card_facts`` (``lit_gpt2.model_card.card_facts``; without
+        them, the card tells what the model itself knows).
 
         A LoRA model is saved with its adapters merged into the weights (a plain ``GPT2LMHeadModel``),
         and the adapter alone in ``adapter/`` beside it (``peft.PeftModel.from_pretrained(base, DIR/adapter)``).
@@ -371,4 +374,5 @@ class GPT2LitModule(L.LightningModule):
         else:
             self.model.save_pretrained(directory)
         self.tokenizer.save_pretrained(directory)
+        write_model_card(directory, self, card_facts)
         return directory

@@ -160,6 +160,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
         self._normalise: bool | None = None  # data.normalize, or what the source's layout says (normalising())
         self._code_ids: torch.Tensor | None = None  # the special code tokens, never a target (setup)
         self.splits: dict[str, BlockDataset] | None = None
+        self.split_mode: Literal["script", "position", "stream"] | None = None  # known after setup
         self.stream: StreamedBlocks | None = None
         self._stream_state: dict | None = None  # a checkpoint's stream position, until the stream exists
         self._consumed_batches = 0  # training batches the trainer took from the current iteration
@@ -252,6 +253,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
                 f"one block of data.block_size={hp.block_size}: raise data.streaming_val_documents"
             )
         self.splits = {"validation": validation}
+        self.split_mode = "stream"
         rank_zero_info(
             f"validation: the first {hp.streaming_val_documents} streamed documents, {len(validation)} blocks."
         )
@@ -462,6 +464,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
             )[0]
         n_documents = len(files) if files is not None else len(table)
         by_position = self._by_position(n_documents)
+        self.split_mode = "position" if by_position else "script"
         if by_position and hp.control:
             raise UserInputError(
                 f"data.control=genre codes whole scripts, and {hp.source} holds {n_documents} document(s), too few "
