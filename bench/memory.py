@@ -75,6 +75,14 @@ def measure(preset: str, checkpointing: bool, device: str, batch_size: int, bloc
     }
 
 
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            return next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or "CPU"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.memory", description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="gpt2", help="a size preset, or tiny for a quick check")
@@ -97,7 +105,7 @@ def main() -> None:
             rows.append({"gradient_checkpointing": mode == "on", "error": done.stderr.strip().splitlines()[-1]})
             continue
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    machine = torch.cuda.get_device_name() if args.device == "cuda" else f"{platform.processor() or 'CPU'}"
+    machine = torch.cuda.get_device_name() if args.device == "cuda" else _cpu_name()
     unit = "peak allocated (MiB)" if args.device == "cuda" else "peak RSS (MiB)"
     lines = [
         f"# Gradient checkpointing ({args.preset}, {args.device}, batch {args.batch_size} x {args.block_size}, "
