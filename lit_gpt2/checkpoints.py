@@ -72,6 +72,21 @@ def best_checkpoint_recorded_in(last: Path) -> Path | None:
     return None
 
 
+CARD_KEY = "lit_gpt2_model_card"  # the model card's facts, as the export callback records them
+
+
+def recorded_card_facts(ckpt_path: str | Path) -> dict | None:
+    """The model card's facts a checkpoint recorded (``lit_gpt2.model_card.card_facts``), if any;
+    memory-mapped, so the weights are not read to find them."""
+    path = Path(ckpt_path)
+    if is_deepspeed_checkpoint(path):
+        return None
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=True).get(CARD_KEY)
+    except LOAD_ERRORS as err:
+        raise _unreadable(path, type(err).__name__) from None
+
+
 def is_deepspeed_checkpoint(path: Path) -> bool:
     """DeepSpeed saves a ``.ckpt`` folder of per-rank shards with a ``latest`` tag file."""
     return path.is_dir() and (path / "latest").is_file()

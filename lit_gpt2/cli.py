@@ -1,8 +1,10 @@
 """The ``lit-gpt2`` command: LightningCLI's fit/validate/test/predict plus the project's own commands."""
 
+import json
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import torch
 from jsonargparse import Namespace
@@ -153,14 +155,7 @@ def main(args: list[str] | None = None) -> None:
         if argv and argv[0] in COMMANDS:
             run_command(argv[0], COMMANDS[argv[0]], argv[1:])
             return
-        LitGPT2CLI(
-            GPT2LitModule,
-            MovieScriptsDataModule,
-            trainer_defaults=TRAINER_DEFAULTS,
-            save_config_kwargs={"overwrite": True},
-            parser_kwargs={"epilog": USAGE_EXTRA.format(commands=", ".join(COMMANDS))},
-            args=args,
-        )
+        _lightning_cli(args)
         close_process_group()
     except Exception as err:
         user_error = _find_user_error(err)
@@ -168,6 +163,57 @@ def main(args: list[str] | None = None) -> None:
             raise
         print(f"lit-gpt2: error: {user_error}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def _lightning_cli(args: list[str] | None) -> LitGPT2CLI:
+    """LightningCLI's fit/validate/test/predict, run on ``args`` (None: the command line)."""
+    return LitGPT2CLI(
+        GPT2LitModule,
+        MovieScriptsDataModule,
+        trainer_defaults=TRAINER_DEFAULTS,
+        save_config_kwargs={"overwrite": True},
+        parser_kwargs={"epilog": USAGE_EXTRA.format(commands=", ".join(COMMANDS))},
+        args=args,
+    )
+
+
+def fit(config: str | Path | None = None, **overrides: Any) -> Path:
+    """Train from Python exactly as ``lit-gpt2 fit --config CONFIG --group.option=value ...`` does, and
+    return the run folder (``runs/lit-gpt2/version_N``: checkpoints, TensorBoard events, ``export/``).
+
+    Each keyword is a group of options (``data``, ``model``, ``trainer``, ``checkpoint``, ``export``, ...)
+    given as a dict, or a top-level option (``seed_everything=7``, ``ckpt_path="last"``); keys with dots
+    reach deeper (``trainer={"logger.init_args.save_dir": "runs"}``). For example::
+
+        lit_gpt2.fit("configs/quickstart.yaml", data={"source": "scripts/"}, trainer={"max_epochs": 1})
+
+    A mistake the user can fix raises ``UserInputError`` (the CLI's one-line error) instead of exiting.
+    """
+    args = ["fit", *([f"--config={config}"] if config is not None else []), *override_args(overrides)]
+    try:
+        cli = _lightning_cli(args)
+    except Exception as err:
+        user_error = _find_user_error(err)
+        if user_error is None or user_error is err:
+            raise
+        raise user_error from None
+    log_dir = cli.trainer.log_dir
+    close_process_group()
+    return Path(log_dir or cli.trainer.default_root_dir)
+
+
+def override_args(overrides: dict[str, Any], prefix: str = "") -> list[str]:
+    """``{"data": {"source": "x"}, "seed_everything": 7}`` as ``["--data.source=x", "--seed_everything=7"]``:
+    a dict under a group becomes its options; a dict or list value deeper down is given whole, as JSON
+    (``model={"config": {"n_layer": 2}}`` is ``--model.config={"n_layer": 2}``)."""
+    args = []
+    for key, value in overrides.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and not prefix:
+            args += override_args(value, prefix=f"{name}.")
+        else:
+            args.append(f"--{name}={value if isinstance(value, str) else json.dumps(value)}")
+    return args
 
 
 def _find_user_error(err: BaseException) -> UserInputError | None:

@@ -119,3 +119,31 @@ def test_fused_adamw_under_bf16_mixed_clips_where_lightning_would_refuse(run_cli
     args = tiny_fit_args(tmp_path, "--trainer.precision=bf16-mixed", "--model.fused_adamw=true", epochs=1)
     assert run_cli(args) == 0
     assert list((tmp_path / "runs" / "lit-gpt2").glob("version_0/checkpoints/last.ckpt"))
+
+
+@pytest.mark.parametrize("lora", [False, True])
+def test_gradient_checkpointing_gives_the_same_loss_and_gradients_and_recomputes_the_blocks(tiny_config, lora):
+    """Same weights, same batch: checkpointing changes memory and time, never the numbers. The blocks run
+    twice per step with it (forward, then again in the backward pass), which shows it is really on."""
+    from lit_gpt2.modeling.lora import LoraSettings
+    from lit_gpt2.module import GPT2LitModule
+
+    no_dropout = {**tiny_config, "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0}
+    batch = {"input_ids": torch.randint(0, 50257, (2, 24), generator=torch.Generator().manual_seed(0))}
+    results = []
+    for checkpointing in (False, True):
+        torch.manual_seed(0)
+        settings = LoraSettings(rank=4) if lora else None
+        module = GPT2LitModule(config=no_dropout, gradient_checkpointing=checkpointing, lora=settings)
+        calls = []
+        module.model.transformer.h[0].ln_1.register_forward_pre_hook(lambda *_, calls=calls: calls.append(1))
+        loss, _ = module.shared_step(batch)
+        loss.backward()
+        grads = {name: p.grad.clone() for name, p in module.model.named_parameters() if p.requires_grad}
+        results.append((loss.detach(), grads, len(calls)))
+    (plain_loss, plain_grads, plain_calls), (ckpt_loss, ckpt_grads, ckpt_calls) = results
+    torch.testing.assert_close(ckpt_loss, plain_loss)
+    assert plain_grads.keys() == ckpt_grads.keys() and plain_grads
+    for name, grad in plain_grads.items():
+        torch.testing.assert_close(ckpt_grads[name], grad, msg=name)
+    assert (plain_calls, ckpt_calls) == (1, 2)

@@ -75,6 +75,8 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
         self.classifier_device = classifier_device
         self.genres = list(genres)
         self._classifier = None  # loaded in setup, on rank 0, which alone draws the rounds' scalars
+        # The last round's (prompt, continuation) pairs per strategy: what an export's model card shows.
+        self.last_samples: dict[str, list[tuple[str, str]]] = {}
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         context = pl_module.model.config.n_positions
@@ -113,6 +115,7 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
                     shares[name] = label_shares(scores)
                 if writer is not None:
                     writer.add_text(f"samples/{name}", result.samples.markdown(), step)
+                self.last_samples[name] = list(zip(samples.prompts, samples.texts))
         distribution = next_token_distribution(pl_module.model, pl_module.tokenizer, self.chart_prompt)
         if writer is not None:
             add_figure(writer, "probs/next_token", next_token_chart(distribution), step)

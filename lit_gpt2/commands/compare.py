@@ -10,7 +10,7 @@ from lit_gpt2.commands.prompts import read_prompts
 from lit_gpt2.decoding.classify import classify_texts, label_shares, load_classifier
 from lit_gpt2.decoding.distribution import next_token_distribution
 from lit_gpt2.decoding.evaluate import StrategyResult, evaluate_samples
-from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, generate_samples
+from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, check_generation_controls, generate_samples
 from lit_gpt2.decoding.reading import read_comparison
 from lit_gpt2.decoding.strategies import PRESETS, resolve_strategies
 from lit_gpt2.errors import UserInputError
@@ -41,6 +41,8 @@ def compare_command(
     classifier: str | None = None,
     classifier_device: str | None = None,
     genres: list[str] | None = None,
+    num_samples: int = 1,
+    stop: list[str] | None = None,
 ) -> None:
     """Compare decoding strategies on one prompt set (and two models), as a report folder: report.md,
     metrics.csv and charts.
@@ -61,9 +63,15 @@ def compare_command(
         classifier_device: Device of the classifier ("cpu", "cuda:1", ...); default the first GPU, else the CPU.
         genres: Genres to ask for, space-separated (models trained with data.control=genre): every strategy
             runs once per genre with its code before each prompt, a row per strategy and genre.
+        num_samples: Samples per prompt under each sampling strategy (the metrics, Self-BLEU included,
+            read them all; greedy and beam search give one answer).
+        stop: Stop strings, space-separated or the option repeated (\\n stands for a line break): a sample
+            ends with the first one it writes.
     """
     prompts = read_prompts(prompt, prompts_file, default=list(DEFAULT_PROMPTS))
     chosen = resolve_strategies(strategies or list(PRESETS))
+    stop = [text.replace("\\n", "\n") for text in stop or []]
+    check_generation_controls(num_samples, stop)
     scorer = load_classifier(classifier, classifier_device) if classifier else None  # refused before generating
     folder = Path(out)
     (folder / "charts").mkdir(parents=True, exist_ok=True)
@@ -77,7 +85,10 @@ def compare_command(
         loaded, tokenizer = load_model_and_tokenizer(spec)
         asked = {genre: _coded(loaded, prompts, genre, label) for genre in genres or [None]}  # before it generates
         runs[label] = {
-            row: evaluate_samples(loaded, generate_samples(loaded, tokenizer, asked[genre], s, max_new_tokens, seed))
+            row: evaluate_samples(
+                loaded,
+                generate_samples(loaded, tokenizer, asked[genre], s, max_new_tokens, seed, False, num_samples, stop),
+            )
             for row, (s, genre) in track(rows.items(), description=f"{label}: strategies")
         }
         chart = next_token_chart(next_token_distribution(loaded, tokenizer, prompts[0]))
@@ -99,6 +110,10 @@ def compare_command(
         metric_bars(metric, values, base).savefig(folder / "charts" / f"{metric}.png", dpi=110)
     heading = f"Model: `{model}`" + (f"; baseline: `{baseline}`" if baseline else "")
     settings = f"{len(prompts)} prompt(s), {max_new_tokens} new tokens, seed {seed} for every strategy and model."
+    if num_samples > 1:
+        settings += f" {num_samples} samples per prompt under each sampling strategy."
+    if stop:
+        settings += f" Stop strings: {', '.join(map(repr, stop))}."
     if genres:
         settings += f" Each strategy asked for each genre ({', '.join(genres)}): its code starts every prompt."
     section = []

@@ -25,6 +25,7 @@ from lit_gpt2.plots import attention_grid, attention_heatmap, next_token_chart, 
 ALL_HEADS = "all (grid of every layer and head)"
 NO_GENRE = "(no code)"
 MAX_NEW_TOKENS = 256
+MAX_SAMPLES = 8
 
 
 @dataclass
@@ -92,26 +93,37 @@ class Demo:
         max_new_tokens: float,
         seed: float,
         genre: str | None = NO_GENRE,
+        num_samples: float = 1,
+        stop: str | None = "",
     ) -> str:
         """The continuation of ``prompt`` under the preset with the sliders' values on top, after the
-        genre's control code when one is chosen (models trained with data.control=genre)."""
+        genre's control code when one is chosen (models trained with data.control=genre); ``num_samples``
+        of them, and each ends at the first of the ``stop`` strings (one per line, \\n for a line break)
+        that it writes. Beyond the model's context the window slides."""
         prompt = self._prompt(prompt)
         chosen = self._model(model_label)
         genre = None if genre == NO_GENRE else genre
         coded = coded_prompts(chosen.model, [prompt], genre)  # refused here if the model lacks the genre
-        limit = min(MAX_NEW_TOKENS, chosen.model.config.n_positions - 1)
-        new_tokens = _whole_number("max new tokens", max_new_tokens, 1, limit)
+        new_tokens = _whole_number("max new tokens", max_new_tokens, 1, MAX_NEW_TOKENS)
+        count = _whole_number("samples", num_samples, 1, MAX_SAMPLES)
+        stops = [line.replace("\\n", "\n") for line in (stop or "").splitlines() if line]
         overrides = {"temperature": temperature, "top_p": top_p, "repetition_penalty": repetition_penalty}
         overrides["top_k"] = _whole_number("top-k", top_k, 0, len(chosen.tokenizer))
         strategy = customised(preset, overrides)
         seed = _whole_number("seed", seed, 0, 2**31 - 1)
-        samples = generate_samples(chosen.model, chosen.tokenizer, coded, strategy, new_tokens, seed)
-        written = len(samples.continuations[0])
-        # Say what the eye cannot see: an early end of text, or a continuation of nothing but line breaks.
-        notes = ", then <|endoftext|>" if written < new_tokens else ""
-        notes += ", all whitespace" if written and not samples.texts[0].strip() else ""
+        model, tokenizer = chosen.model, chosen.tokenizer
+        samples = generate_samples(model, tokenizer, coded, strategy, new_tokens, seed, False, count, stops)
         asked = f", genre {genre}" if genre else ""
-        return f"[{strategy.name}{asked}, seed {seed}: {written} new tokens{notes}]\n\n{prompt}{samples.texts[0]}"
+        shown = []
+        for number, (ids, text) in enumerate(zip(samples.continuations, samples.texts)):
+            written = len(ids)
+            # Say what the eye cannot see: an early end, or a continuation of nothing but line breaks.
+            stopped = stops and any(text.endswith(s) for s in stops)
+            notes = ", stop string" if stopped else ", then <|endoftext|>" if written < new_tokens else ""
+            notes += ", all whitespace" if written and not text.strip() else ""
+            label = f", sample {number + 1} of {count}" if count > 1 else ""
+            shown.append(f"[{strategy.name}{asked}, seed {seed}{label}: {written} new tokens{notes}]\n\n{prompt}{text}")
+        return "\n\n".join(shown)
 
     def analyse(
         self, prompt: str, model_label: str, layer: float, head: str
@@ -156,6 +168,9 @@ def build_app(demo: Demo) -> gr.Blocks:
         with gr.Row():
             max_new_tokens = gr.Slider(1, MAX_NEW_TOKENS, value=48, step=1, label="Max new tokens")
             seed = gr.Number(value=0, precision=0, minimum=0, label="Seed")
+            num_samples = gr.Slider(1, MAX_SAMPLES, value=1, step=1, label="Samples")
+            stop_label = "Stop at (one string per line; \\n: a line break)"
+            stop = gr.Textbox(value="", label=stop_label, lines=1, elem_id="stop")
         generate = gr.Button("Generate", variant="primary", elem_id="generate")
         with gr.Row():
             for side, default in (("left", "greedy"), ("right", "top-p-0.9")):
@@ -176,7 +191,7 @@ def build_app(demo: Demo) -> gr.Blocks:
                     gr.on(
                         [generate.click, prompt.submit],
                         _shown_in_page(demo.generate),
-                        [prompt, model, preset, *sliders, max_new_tokens, seed, genre],
+                        [prompt, model, preset, *sliders, max_new_tokens, seed, genre, num_samples, stop],
                         output,
                         api_name=f"generate_{side}",
                     )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from lit_gpt2.checkpoints import load_model_and_tokenizer
 from lit_gpt2.commands.prompts import read_prompts
-from lit_gpt2.decoding.generate import generate_samples
+from lit_gpt2.decoding.generate import check_generation_controls, generate_samples
 from lit_gpt2.decoding.strategies import customised
 from lit_gpt2.modeling.control import coded_prompts
 
@@ -29,7 +29,9 @@ def generate_command(
     max_new_tokens: int = 64,
     seed: int = 0,
     jsonl: str | None = None,
-) -> None:
+    num_samples: int = 1,
+    stop: list[str] | None = None,
+) -> list[dict]:
     """Continue prompts with a decoding strategy (a preset, optionally with its knobs overridden).
 
     Args:
@@ -49,11 +51,21 @@ def generate_command(
         num_beams: Overrides the preset's beam width.
         repetition_penalty: Overrides the preset's repetition penalty.
         no_repeat_ngram_size: Overrides the preset's banned n-gram size.
-        max_new_tokens: Tokens to generate per prompt.
-        seed: Sampling seed: the same seed gives the same text.
-        jsonl: Also write one JSON line per prompt (prompt, continuation, seed, strategy) here.
+        max_new_tokens: Tokens to generate per prompt; beyond the model's context the window slides
+            (the oldest tokens leave it), so a 64-token model can still write 200.
+        seed: Sampling seed: the same seed (with the same prompts and settings) gives the same text.
+        jsonl: Also write one JSON line per sample here: prompt, continuation, sample number, seed, the
+            strategy's settings, max_new_tokens, stop and the model.
+        num_samples: Samples per prompt (a strategy that does not sample repeats its one answer).
+        stop: Stop strings, space-separated or the option repeated (\\n stands for a line break): a sample
+            ends with the first one it writes (transformers' stop_strings).
+
+    Returns:
+        The records that ``jsonl`` holds, one per sample.
     """
     prompts = read_prompts(prompt, prompts_file)
+    stop = [text.replace("\\n", "\n") for text in stop or []]
+    check_generation_controls(num_samples, stop)  # before the model loads
     overrides = {
         "temperature": temperature,
         "top_k": top_k,
@@ -68,12 +80,19 @@ def generate_command(
     chosen = customised(strategy, overrides)
     loaded, tokenizer = load_model_and_tokenizer(model)
     prompts = coded_prompts(loaded, prompts, genre)
-    samples = generate_samples(loaded, tokenizer, prompts, chosen, max_new_tokens, seed)
-    for text_prompt, text in zip(samples.prompts, samples.texts):
-        print(f"=== {chosen.name} | seed {seed} ===\n{text_prompt}{text}\n")
+    samples = generate_samples(
+        loaded, tokenizer, prompts, chosen, max_new_tokens, seed, num_samples=num_samples, stop=stop
+    )
+    settings = {"max_new_tokens": max_new_tokens, "stop": stop, "num_samples": num_samples, "model": model}
+    records = []
+    for index, (text_prompt, text) in enumerate(zip(samples.prompts, samples.texts)):
+        number = index % num_samples
+        label = f" | sample {number + 1} of {num_samples}" if num_samples > 1 else ""
+        print(f"=== {chosen.name} | seed {seed}{label} ===\n{text_prompt}{text}\n")
+        record = {"prompt": text_prompt, "continuation": text, "sample": number, "seed": seed}
+        records.append(record | dataclasses.asdict(chosen) | settings)
     if jsonl:
         with Path(jsonl).open("w", encoding="utf-8") as out:
-            for text_prompt, text in zip(samples.prompts, samples.texts):
-                record = {"prompt": text_prompt, "continuation": text, "seed": seed, **dataclasses.asdict(chosen)}
-                out.write(json.dumps(record) + "\n")
-        print(f"Wrote {len(prompts)} line(s) to {jsonl}")
+            out.writelines(json.dumps(record) + "\n" for record in records)
+        print(f"Wrote {len(records)} line(s) to {jsonl}")
+    return records

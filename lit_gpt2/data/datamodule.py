@@ -1,4 +1,4 @@
-"""The LightningDataModule: scripts -> normalised text -> split by script -> tokens -> packed blocks.
+"""The LightningDataModule: scripts -> normalised text -> split by script (or by position) -> tokens -> packed blocks.
 
 Preparation streams (``prepare.py``: tokenised in ``num_proc`` processes, written as it goes) into one
 flat uint16/int32 file per split (``blocks.py``), which training reads memory-mapped.
@@ -26,9 +26,9 @@ from transformers import PreTrainedTokenizerBase
 
 from lit_gpt2.data.blocks import BlockDataset, token_dtype, write_streams
 from lit_gpt2.data.prepare import tokenize_scripts
-from lit_gpt2.data.screenplay import normalise_screenplay
-from lit_gpt2.data.sources import load_scripts, stream_documents, text_files
-from lit_gpt2.data.split import split_by_script
+from lit_gpt2.data.screenplay import looks_like_screenplay, normalise_screenplay
+from lit_gpt2.data.sources import load_scripts, read_script, read_script_start, stream_documents, text_files
+from lit_gpt2.data.split import split_by_position, split_by_script, too_few_to_split_by_script
 from lit_gpt2.data.streaming import InMemoryBlocks, StreamedBlocks, StreamPosition
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.modeling import load_tokenizer
@@ -40,6 +40,17 @@ from lit_gpt2.modeling.control import ControlFormat, add_control_codes, code_lab
 _PIPELINE_VERSION = 3  # 2: a test split beside train and validation; 3: flat uint16/int32 streams, memory-mapped
 _SPLITS = ("train", "validation", "test")
 _META = "meta.json"  # written last: a cache folder without it is incomplete
+# What each split is when the text is split by position, and what gives a split too small more text.
+_POSITION_SHARES = {
+    "train": "the text before the held-out parts",
+    "validation": "the last {val_fraction:.0%} of the text",
+    "test": "the {test_fraction:.0%} of the text before validation",
+}
+_POSITION_FIXES = {
+    "train": "lower data.val_fraction and data.test_fraction",
+    "validation": "raise data.val_fraction",
+    "test": "raise data.test_fraction (or set it to 0)",
+}
 
 
 class MovieScriptsDataModule(L.LightningDataModule):
@@ -61,11 +72,15 @@ class MovieScriptsDataModule(L.LightningDataModule):
         block_size: Tokens per training block; at most the model's context length.
         batch_size: Blocks per batch (per device).
         val_fraction: Fraction of scripts held out for validation (``fit``, ``validate``: picks the best
-            checkpoint).
+            checkpoint). A source with too few documents to split by script (one text file; two without
+            a test split) is split by position instead: validation is the last ``val_fraction`` of its
+            text, test the ``test_fraction`` before it, training the rest (docs/your-own-text.md).
         test_fraction: Fraction of scripts held out for ``test`` and ``predict`` only, never seen while
             choosing a checkpoint; 0 for none (then ``test`` is refused and ``predict`` reads validation).
         seed: Seed of the script-level split.
         normalize: Collapse screenplay indentation before tokenizing (saves tokens, keeps structure).
+            Default (None): only when the source looks like screenplays (scene headings, character cues
+            above dialogue); prose, plays and chat logs are kept as written. true/false forces it.
         num_workers: DataLoader worker processes.
         cache_dir: Where tokenized, packed blocks are cached; default: the ``datasets`` cache.
         num_proc: Processes that tokenize the scripts when the cache is built; ``None``: one per CPU core.
@@ -107,7 +122,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
         val_fraction: float = 0.1,
         test_fraction: float = 0.1,
         seed: int = 42,
-        normalize: bool = True,
+        normalize: bool | None = None,
         num_workers: int = 0,
         cache_dir: str | None = None,
         num_proc: int | None = None,
@@ -142,8 +157,10 @@ class MovieScriptsDataModule(L.LightningDataModule):
         self.save_hyperparameters()
         self.block_size = block_size
         self._genres: list[str] | None = None  # each script's genre, in source order (data.control)
+        self._normalise: bool | None = None  # data.normalize, or what the source's layout says (normalising())
         self._code_ids: torch.Tensor | None = None  # the special code tokens, never a target (setup)
         self.splits: dict[str, BlockDataset] | None = None
+        self.split_mode: Literal["script", "position", "stream"] | None = None  # known after setup
         self.stream: StreamedBlocks | None = None
         self._stream_state: dict | None = None  # a checkpoint's stream position, until the stream exists
         self._consumed_batches = 0  # training batches the trainer took from the current iteration
@@ -225,14 +242,18 @@ class MovieScriptsDataModule(L.LightningDataModule):
                 raise UserInputError("data.streaming has no length to plan training by: set trainer.max_steps")
         tokenizer = self.tokenizer()
         documents = stream_documents(hp.source, hp.text_column, hp.hub_split, hp.hub_config)
-        held_out = (row["text"] for row in documents.take(hp.streaming_val_documents))
-        validation = InMemoryBlocks(held_out, tokenizer, hp.normalize, hp.block_size)
+        held_out = [row["text"] for row in documents.take(hp.streaming_val_documents)]
+        if self._normalise is None and hp.normalize is None:  # judged on the held-out head of the stream
+            self._normalise = looks_like_screenplay(held_out)
+        rank_zero_info(f"data: {hp.source}, streamed; {self._normalisation_note()}.")
+        validation = InMemoryBlocks(held_out, tokenizer, self.normalising(), hp.block_size)
         if len(validation) == 0:
             raise UserInputError(
                 f"the first data.streaming_val_documents={hp.streaming_val_documents} documents are smaller than "
                 f"one block of data.block_size={hp.block_size}: raise data.streaming_val_documents"
             )
         self.splits = {"validation": validation}
+        self.split_mode = "stream"
         rank_zero_info(
             f"validation: the first {hp.streaming_val_documents} streamed documents, {len(validation)} blocks."
         )
@@ -244,7 +265,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
         def texts(skip: int) -> Iterator[str]:
             return (row["text"] for row in (training.skip(skip) if skip else training))
 
-        self.stream = StreamedBlocks(texts, tokenizer, hp.normalize, hp.block_size, self._iteration_start)
+        self.stream = StreamedBlocks(texts, tokenizer, self.normalising(), hp.block_size, self._iteration_start)
 
     def _iteration_start(self) -> StreamPosition:
         """Where an epoch's pass over the stream starts: a checkpoint's position when resuming within the
@@ -343,13 +364,55 @@ class MovieScriptsDataModule(L.LightningDataModule):
 
     def _scripts_with_genres(self, split: Literal["train", "validation"]) -> list[tuple[str, str]]:
         genres = self.script_genres()
-        train_idx, val_idx, _ = self._split(len(genres))
-        indices = train_idx if split == "train" else val_idx
-        return [(genres[i], text) for i, text in zip(indices, self._prepared_scripts(split)["text"])]
+        scripts = self._prepared_scripts(split)
+        if self._by_position(len(genres)):  # pieces of text, each from one document
+            indices = scripts["document"]
+        else:
+            train_idx, val_idx, _ = self._split(len(genres))
+            indices = train_idx if split == "train" else val_idx
+        return [(genres[i], text) for i, text in zip(indices, scripts["text"])]
 
     def _split(self, n_scripts: int) -> tuple[list[int], list[int], list[int]]:
         hp = self.hparams
         return split_by_script(n_scripts, hp.val_fraction, hp.seed, hp.test_fraction)
+
+    def _by_position(self, n_documents: int) -> bool:
+        """Too few documents to split by whole script: the text is split by position instead."""
+        return too_few_to_split_by_script(n_documents, self.hparams.test_fraction)
+
+    def _position_pieces(self, texts: list[str]) -> tuple[datasets.Dataset, list[list[int]]]:
+        """The documents cut by position: a row per piece (``text``, ``document``) and each split's rows."""
+        hp = self.hparams
+        pieces = split_by_position(texts, hp.val_fraction, hp.test_fraction)
+        table = datasets.Dataset.from_dict({"text": [p.text for p in pieces], "document": [p.document for p in pieces]})
+        return table, [[i for i, p in enumerate(pieces) if p.split == split] for split in range(3)]
+
+    def normalising(self) -> bool:
+        """Whether the text is normalised: ``data.normalize`` when given, else whether the source looks
+        laid out as screenplays (``looks_like_screenplay`` on the start of up to 16 of its documents)."""
+        if self._normalise is None:
+            hp = self.hparams
+            if hp.normalize is not None:
+                self._normalise = hp.normalize
+            else:
+                files = text_files(hp.source)
+                if files is not None:
+                    step = max(1, len(files) // 16)
+                    texts = (read_script_start(file, 2**16) for file in files[::step])
+                else:
+                    table = load_scripts(hp.source, hp.text_column, None, None, hp.hub_split, hp.hub_config)[0]
+                    texts = iter(table["text"])
+                self._normalise = looks_like_screenplay(texts)
+        return self._normalise
+
+    def _normalisation_note(self) -> str:
+        """What the start-up line says about normalisation, and why."""
+        forced = self.hparams.normalize
+        if forced is not None:
+            return f"screenplay normalisation {'on' if forced else 'off'} (data.normalize={str(forced).lower()})"
+        if self.normalising():
+            return "screenplay layout found: normalised (data.normalize=false keeps it as written)"
+        return "no screenplay layout: kept as written (data.normalize=true normalises it)"
 
     def fitted_tokenizer(self) -> str:
         """The directory of the ``train_tokenizer``-token BPE fitted to the training scripts (cached)."""
@@ -372,7 +435,11 @@ class MovieScriptsDataModule(L.LightningDataModule):
         scripts, decode_report = load_scripts(
             hp.source, hp.text_column, hp.title_column, hp.genre_column, hp.hub_split, hp.hub_config
         )
-        if split != "all":
+        if self._by_position(len(scripts)):
+            scripts, indices = self._position_pieces(scripts["text"])
+            if split != "all":
+                scripts = scripts.select(indices[0 if split == "train" else 1])
+        elif split != "all":
             train_idx, val_idx, _ = self._split(len(scripts))
             scripts = scripts.select(train_idx if split == "train" else val_idx)
         if decode_report.files:
@@ -380,7 +447,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
                 f"{decode_report.files} file(s) of data.source were not valid UTF-8: "
                 f"{decode_report.bytes} byte(s) replaced by U+FFFD"
             )
-        if hp.normalize:
+        if self.normalising():
             raw_chars = sum(map(len, scripts["text"]))
             scripts = scripts.map(lambda row: {"text": normalise_screenplay(row["text"])}, desc="Normalising")
             saved = 1 - sum(map(len, scripts["text"])) / max(1, raw_chars)
@@ -389,26 +456,48 @@ class MovieScriptsDataModule(L.LightningDataModule):
 
     def _load_or_build(self) -> dict[str, BlockDataset]:
         hp = self.hparams
-        tokenizer = self.tokenizer()
         files = text_files(hp.source)
         table = None
         if files is None:  # a table or hub dataset: read whole, as the builders give it
             table = load_scripts(
                 hp.source, hp.text_column, hp.title_column, hp.genre_column, hp.hub_split, hp.hub_config
             )[0]
-        cache = self._cache_path(files, table, tokenizer)
+        n_documents = len(files) if files is not None else len(table)
+        by_position = self._by_position(n_documents)
+        self.split_mode = "position" if by_position else "script"
+        if by_position and hp.control:
+            raise UserInputError(
+                f"data.control=genre codes whole scripts, and {hp.source} holds {n_documents} document(s), too few "
+                "to split by script: give one screenplay per file (or per row)"
+            )
+        tokenizer = self.tokenizer()
+        how = "by position (too few documents to split by script)" if by_position else "by whole script"
+        rank_zero_info(
+            f"data: {hp.source or 'the embedded corpus'}: {n_documents} document(s), split {how}; "
+            f"{self._normalisation_note()}."
+        )
+        cache = self._cache_path(files, table, tokenizer, by_position)
         if not (cache / _META).exists():
-            self._build(files, table, tokenizer, cache)
+            self._build(files, table, tokenizer, cache, by_position)
         meta = json.loads((cache / _META).read_text())
         return {name: BlockDataset(cache / f"{name}.bin", meta["dtype"], hp.block_size) for name in meta["splits"]}
 
     def _cache_path(
-        self, files: list[Path] | None, table: datasets.Dataset | None, tokenizer: PreTrainedTokenizerBase
+        self,
+        files: list[Path] | None,
+        table: datasets.Dataset | None,
+        tokenizer: PreTrainedTokenizerBase,
+        by_position: bool = False,
     ) -> Path:
-        """A folder keyed by the scripts (see ``cache_key``), the tokenizer's vocabulary, and the settings."""
+        """A folder keyed by the scripts (see ``cache_key``), the tokenizer's vocabulary, and the settings:
+        the normalisation as decided (not as asked), and the split mode when it is by position (a folder
+        that loses files until one is left changes mode, and must not reuse a cache of the other)."""
         hp = self.hparams
-        names = ("block_size", "val_fraction", "test_fraction", "seed", "normalize", "control", "control_format")
-        settings = {k: hp[k] for k in names} | ({"uncoded_fraction": hp.uncoded_fraction} if hp.control else {})
+        names = ("block_size", "val_fraction", "test_fraction", "seed", "control", "control_format")
+        settings = {k: hp[k] for k in names} | {"normalize": self.normalising()}
+        settings |= ({"uncoded_fraction": hp.uncoded_fraction} if hp.control else {}) | (
+            {"split": "position"} if by_position else {}
+        )
         by_stat = files is not None and hp.source is not None and hp.cache_key == "stat"
         digest = hashlib.sha256(json.dumps([_PIPELINE_VERSION, settings, by_stat], sort_keys=True).encode())
         # The vocabulary itself, not its name: a retrained tokenizer saved at the same path gets a new key.
@@ -432,10 +521,16 @@ class MovieScriptsDataModule(L.LightningDataModule):
         table: datasets.Dataset | None,
         tokenizer: PreTrainedTokenizerBase,
         cache: Path,
+        by_position: bool = False,
     ) -> None:
         """Tokenize in ``num_proc`` processes and write each split's stream to ``cache`` (atomically)."""
         hp = self.hparams
-        if files is not None:
+        if by_position:  # one or two documents: read whole, cut into pieces of text, one split each
+            texts = list(table["text"]) if table is not None else [read_script(file)[0] for file in files]
+            scripts, split = self._position_pieces(texts)
+            scripts = scripts.select_columns(["text"])
+            mean_bytes = sum(map(len, texts)) / len(scripts)
+        elif files is not None:
             scripts = datasets.Dataset.from_dict({"path": [str(file) for file in files]})
             mean_bytes = sum(file.stat().st_size for file in files) / len(files)
         else:
@@ -445,7 +540,8 @@ class MovieScriptsDataModule(L.LightningDataModule):
             genres, coded = self.script_genres(), coded_scripts(len(scripts), hp.uncoded_fraction, hp.seed)
             prefixes = [control_code(g, hp.control_format) if c else "" for g, c in zip(genres, coded)]
             scripts = scripts.add_column("prefix", prefixes)
-        split = self._split(len(scripts))  # before tokenizing: too few scripts fails at once
+        if not by_position:
+            split = self._split(len(scripts))  # before tokenizing: too few scripts fails at once
         # Every process that builds says so (not rank zero only): one line per node in a multi-node run.
         print(f"lit-gpt2: building the data cache {cache} on {socket.gethostname()}", file=sys.stderr, flush=True)
         # Built beside its final place and renamed at the end, so a reader (another node, an interrupted
@@ -455,25 +551,29 @@ class MovieScriptsDataModule(L.LightningDataModule):
         work.mkdir(parents=True)
         try:
             num_proc = hp.num_proc or len(os.sched_getaffinity(0))
-            tokens = tokenize_scripts(
-                scripts, tokenizer, hp.normalize, num_proc, mean_bytes, work / "tokens" / "tokens.arrow", cache.name
-            )
+            arrow_file = work / "tokens" / "tokens.arrow"
+            normalise = self.normalising()
+            tokens = tokenize_scripts(scripts, tokenizer, normalise, num_proc, mean_bytes, arrow_file, cache.name)
             self._report(tokens, hp.source or "the embedded corpus")
-            names = [name for name, indices in zip(_SPLITS, split) if indices]  # no test split when not asked for
+            # No test split when not asked for.
+            kept = [(name, indices) for name, indices in zip(_SPLITS, split) if name != "test" or hp.test_fraction]
+            names = [name for name, _ in kept]
             destination = np.full(len(scripts), -1, dtype=np.int64)
-            for number, indices in enumerate(i for i in split if i):
+            for number, (_, indices) in enumerate(kept):
                 destination[indices] = number
             dtype = token_dtype(len(tokenizer))
             counts = write_streams(_rows(tokens, destination), [work / f"{name}.bin" for name in names], dtype)
-            for name, indices, n_tokens in zip(names, (i for i in split if i), counts):
+            for (name, indices), n_tokens in zip(kept, counts):
                 n_blocks = n_tokens // hp.block_size
+                where = _POSITION_SHARES[name].format(**hp) if by_position else f"{len(indices)} scripts"
                 if n_blocks == 0:
+                    fix = _POSITION_FIXES[name] if by_position else "add scripts"
                     raise UserInputError(
-                        f"the {name} split ({len(indices)} script(s), {n_tokens} tokens) is smaller than one "
-                        f"block of data.block_size={hp.block_size}: lower data.block_size or add scripts"
+                        f"the {name} split ({where}, {n_tokens} tokens) is smaller than one block of "
+                        f"data.block_size={hp.block_size}: lower data.block_size or {fix}"
                     )
                 rank_zero_info(
-                    f"{name}: {len(indices)} scripts, {n_blocks * hp.block_size:,} tokens in {n_blocks} blocks of "
+                    f"{name}: {where}, {n_blocks * hp.block_size:,} tokens in {n_blocks} blocks of "
                     f"{hp.block_size} ({n_tokens % hp.block_size} trailing tokens dropped)."
                 )
             del tokens
@@ -498,7 +598,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
                 f"{np.count_nonzero(bad_bytes)} file(s) of data.source were not valid UTF-8: "
                 f"{bad_bytes.sum()} byte(s) replaced by U+FFFD"
             )
-        if self.hparams.normalize:
+        if self.normalising():
             raw_chars = columns.column("raw_chars").to_numpy().sum()
             saved = 1 - columns.column("chars").to_numpy().sum() / max(1, raw_chars)
             rank_zero_info(f"Screenplay normalisation removed {saved:.1%} of the characters.")

@@ -124,6 +124,12 @@ def read_script(file: Path) -> tuple[str, int]:
     return _decode(file.read_bytes())
 
 
+def read_script_start(file: Path, n_bytes: int) -> str:
+    """The first ``n_bytes`` of a script file as text (a character cut at the end becomes U+FFFD)."""
+    with open(file, "rb") as handle:
+        return _decode(handle.read(n_bytes))[0]
+
+
 def _glob(source: str) -> list[Path]:
     files = sorted(Path(p) for p in glob.glob(str(Path(source).expanduser()), recursive=True) if Path(p).is_file())
     if not files:

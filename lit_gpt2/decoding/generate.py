@@ -1,11 +1,18 @@
-"""Batched, seeded generation for a set of prompts under one strategy, and scoring of what came out."""
+"""Batched, seeded generation for a set of prompts under one strategy, and scoring of what came out.
+
+Several samples per prompt, stop strings (transformers' ``stop_strings``), and generation longer than
+the model's context by a sliding window: once prompt and continuation fill the context, the oldest
+tokens leave the window and generation goes on from the last ``context - stride`` tokens
+(docs/generation.md).
+"""
 
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import GenerationConfig, PreTrainedModel, PreTrainedTokenizerBase
 
 from lit_gpt2.decoding.strategies import DecodingStrategy
 from lit_gpt2.errors import UserInputError
@@ -20,7 +27,9 @@ DEFAULT_PROMPTS = (
 
 @dataclass
 class Samples:
-    """One strategy's continuations of every prompt; ids stop before the first end-of-text."""
+    """One strategy's continuations of every prompt (``samples_per_prompt`` each, one after the other,
+    the prompt repeated in ``prompts``); ids stop before the first end-of-text, and a text ends with the
+    stop string that ended it."""
 
     strategy: DecodingStrategy
     prompts: list[str]
@@ -28,6 +37,7 @@ class Samples:
     continuations: list[list[int]]
     texts: list[str]
     seconds: float
+    samples_per_prompt: int = 1
 
     def markdown(self) -> str:
         """A markdown table, prompt | continuation, with line breaks kept visible."""
@@ -39,22 +49,24 @@ class Samples:
         return "\n".join(["| prompt | continuation |", "|---|---|", *rows])
 
 
+def window_stride(context_length: int) -> int:
+    """Tokens generated per step once the sliding window is full: a quarter of the context, so every new
+    token still sees at least three quarters of a context before it."""
+    return max(1, context_length // 4)
+
+
 def encode_prompts(
     tokenizer: PreTrainedTokenizerBase, prompts: list[str], context_length: int, max_new_tokens: int
 ) -> list[list[int]]:
-    """Token ids per prompt, left-truncated (with a warning) so prompt plus continuation fit the context."""
-    room = context_length - max_new_tokens
-    if room < 1:
-        raise UserInputError(
-            f"max_new_tokens={max_new_tokens} leaves no room for a prompt in the model's {context_length}-token "
-            f"context: use at most {context_length - 1}"
-        )
+    """Token ids per prompt, left-truncated (with a warning) to what the first window holds: room for the
+    whole continuation when it is short, else for one stride of it (the window slides after that)."""
+    room = context_length - min(max_new_tokens, window_stride(context_length))
     encoded = []
     for prompt, ids in zip(prompts, tokenizer(prompts, verbose=False)["input_ids"]):
         if len(ids) > room:
             warnings.warn(
                 f"prompt {prompt[:30]!r}... has {len(ids)} tokens; keeping its last {room} so that "
-                f"{max_new_tokens} new tokens fit the {context_length}-token context",
+                f"{min(max_new_tokens, context_length - room)} new tokens fit the {context_length}-token context",
                 stacklevel=2,
             )
             ids = ids[-room:]
@@ -70,39 +82,119 @@ def generate_samples(
     max_new_tokens: int,
     seed: int,
     synced_gpus: bool = False,
+    num_samples: int = 1,
+    stop: Sequence[str] = (),
 ) -> Samples:
-    """Continue every prompt in one batch; the RNG is forked, so training randomness is untouched.
+    """Continue every prompt ``num_samples`` times in one batch; the RNG is forked, so training randomness
+    is untouched, and the same seed gives the same samples.
 
+    ``stop``: strings that end a continuation (it keeps the stop string). A strategy that does not
+    sample writes one continuation per prompt, repeated ``num_samples`` times. Prompt plus
+    ``max_new_tokens`` beyond the model's context slide the window (module docstring).
     ``synced_gpus`` must be set on every rank when the model is sharded (FSDP, DeepSpeed stage 3).
     """
+    check_generation_controls(num_samples, stop)
     device = next(model.parameters()).device
     prompt_ids = encode_prompts(tokenizer, prompts, model.config.n_positions, max_new_tokens)
-    # Padding on the left, where a causal model's generation does not see it.
-    batch = tokenizer.pad({"input_ids": prompt_ids}, padding=True, padding_side="left", return_tensors="pt").to(device)
     config = strategy.generation_config(max_new_tokens, tokenizer.pad_token_id, tokenizer.eos_token_id)
+    if stop:
+        config.stop_strings = list(stop)
+    copies = num_samples if strategy.do_sample else 1  # greedy and beam search give one answer
+    rows = [ids for ids in prompt_ids for _ in range(copies)]
     with inference_pass(model), _forked_rng(device):
         torch.manual_seed(seed)
         start = time.perf_counter()
-        output = model.generate(**batch, generation_config=config, synced_gpus=synced_gpus)
+        generated = _generate_sliding(model, tokenizer, rows, config, max_new_tokens, stop, synced_gpus)
         seconds = time.perf_counter() - start
-    new_tokens = output[:, batch["input_ids"].shape[1] :]
-    continuations = [_until_eos(row.tolist(), tokenizer.eos_token_id) for row in new_tokens]
-    texts = tokenizer.batch_decode(continuations)
-    return Samples(strategy, list(prompts), prompt_ids, continuations, texts, seconds)
+    continuations = [ids for ids in generated for _ in range(num_samples // copies)]
+    texts = [_through_stop(text, stop) for text in tokenizer.batch_decode(continuations)]
+    repeated = [prompt for prompt in prompts for _ in range(num_samples)]
+    prompt_rows = [ids for ids in prompt_ids for _ in range(num_samples)]
+    return Samples(strategy, repeated, prompt_rows, continuations, texts, seconds, num_samples)
+
+
+def check_generation_controls(num_samples: int, stop: Sequence[str]) -> None:
+    """Refuse, in one line each, a sample count below one and an empty stop string."""
+    if num_samples < 1:
+        raise UserInputError(f"num_samples={num_samples} must be at least 1 (samples per prompt)")
+    if any(not text for text in stop):
+        raise UserInputError("a stop string is empty (it would stop at once): give text, e.g. --stop '\\n\\n'")
+
+
+def _generate_sliding(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    rows: list[list[int]],
+    config: GenerationConfig,
+    max_new_tokens: int,
+    stop: Sequence[str],
+    synced_gpus: bool,
+) -> list[list[int]]:
+    """Each row's new tokens (up to end-of-text): one ``generate`` call when prompt and continuation fit
+    the context, else one per window, each starting from the last ``context - stride`` tokens."""
+    context = model.config.n_positions
+    stride = window_stride(context)
+    new: list[list[int]] = [[] for _ in rows]
+    active = list(range(len(rows)))
+    while active:
+        remaining = max_new_tokens - len(new[active[0]])  # every active row has written as many
+        keep = context - min(remaining, stride)
+        windows = [(rows[i] + new[i])[-keep:] for i in active]
+        steps = min(remaining, context - max(map(len, windows)))
+        config.max_new_tokens = steps
+        written = _generate_once(model, tokenizer, windows, config, synced_gpus)
+        still = []
+        for i, ids in zip(active, written):
+            new[i] += ids
+            ended = len(ids) < steps or (stop and any(s in tokenizer.decode(new[i]) for s in stop))
+            if not ended and len(new[i]) < max_new_tokens:
+                still.append(i)
+        active = still
+    config.max_new_tokens = max_new_tokens
+    return new
+
+
+def _generate_once(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    rows: list[list[int]],
+    config: GenerationConfig,
+    synced_gpus: bool,
+) -> list[list[int]]:
+    device = next(model.parameters()).device
+    # Padding on the left, where a causal model's generation does not see it.
+    batch = tokenizer.pad({"input_ids": rows}, padding=True, padding_side="left", return_tensors="pt").to(device)
+    # The tokenizer lets transformers match stop strings across token boundaries.
+    extra = {"tokenizer": tokenizer} if config.stop_strings else {}
+    output = model.generate(**batch, generation_config=config, synced_gpus=synced_gpus, **extra)
+    return [_until_eos(row.tolist(), tokenizer.eos_token_id) for row in output[:, batch["input_ids"].shape[1] :]]
+
+
+def _through_stop(text: str, stop: Sequence[str]) -> str:
+    """``text`` up to the end of its first stop string (the last token may run past it)."""
+    ends = [text.index(s) + len(s) for s in stop if s in text]
+    return text[: min(ends)] if ends else text
 
 
 def continuation_nll(model: PreTrainedModel, samples: Samples) -> float:
-    """Sum of NLL of every generated token given its prompt, under the model's raw (untempered) logits."""
+    """Sum of NLL of every generated token given its prompt, under the model's raw (untempered) logits;
+    past the context, each stride of tokens is scored with the ``context - stride`` or more tokens before it."""
     device = next(model.parameters()).device
+    context = model.config.n_positions
     total = 0.0
     with inference_pass(model):
         for prompt, continuation in zip(samples.prompt_ids, samples.continuations):
-            if not continuation:
-                continue
-            ids = torch.tensor([prompt + continuation], device=device)
-            logits = model(input_ids=ids).logits[0, len(prompt) - 1 : -1].float()
-            target = torch.tensor(continuation, device=device)
-            total += torch.nn.functional.cross_entropy(logits, target, reduction="sum").item()
+            full = prompt + continuation
+            start = len(prompt)
+            while start < len(full):
+                end = min(len(full), start + (context - start if len(full) <= context else window_stride(context)))
+                end = max(end, start + 1)
+                first = max(0, end - context)
+                ids = torch.tensor([full[first:end]], device=device)
+                logits = model(input_ids=ids).logits[0, start - 1 - first : end - 1 - first].float()
+                target = torch.tensor(full[start:end], device=device)
+                total += torch.nn.functional.cross_entropy(logits, target, reduction="sum").item()
+                start = end
     return total
 
 

@@ -83,3 +83,17 @@ def _random_init_config(preset: str | None, fields: dict[str, Any] | None) -> GP
         return GPT2Config(**fields)
     except (TypeError, ValueError) as err:
         raise UserInputError(f"model.config is not a valid GPT2Config ({err}); see GPT2Config's fields") from None
+
+
+def enable_gradient_checkpointing(model: GPT2LMHeadModel) -> None:
+    """Recompute each block's activations in the backward pass instead of keeping them (transformers' own
+    ``gradient_checkpointing_enable``): activation memory falls from every block's to about one block's,
+    for roughly one more forward pass of compute (docs/memory.md).
+
+    Non-reentrant checkpointing: it needs no input that requires grad (LoRA's frozen embeddings), traces
+    under ``torch.compile``, and keeps DDP's one gradient hook per parameter. The training forward keeps
+    no key/value cache (``use_cache`` off, as transformers would force with a warning at every step);
+    generation still caches, by its own ``generation_config``.
+    """
+    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    model.config.use_cache = False

@@ -99,3 +99,12 @@ def test_genres_are_refused_for_a_model_without_them_naming_which_model(
     assert "model: unknown genre 'opera': this model knows comedy, noir" in capsys.readouterr().err
     assert run_cli([*args, "--genres", "noir", f"--baseline={tiny_export}"]) == 2
     assert "baseline: genre 'noir': this model was trained without genre codes" in capsys.readouterr().err
+
+
+def test_several_samples_per_prompt_and_a_stop_string_reach_the_report(run_cli, tiny_export, tmp_path):
+    out = tmp_path / "report"
+    args = ["compare", f"--model={tiny_export}", "--strategies", "greedy", "top-k-40", "--max_new_tokens=6"]
+    assert run_cli([*args, "--prompt=INT. DINER", "--num_samples=3", "--stop", "\\n\\n", f"--out={out}"]) == 0
+    report = (out / "report.md").read_text()
+    assert "3 samples per prompt under each sampling strategy. Stop strings: '\\n\\n'." in report
+    assert report.split("### top-k-40")[1].count("| INT. DINER |") == 3

@@ -40,6 +40,18 @@ def test_generate_continues_the_prompt_and_is_reproducible_by_seed(demo):
     assert sampled[0] == sampled[1] != sampled[2]
 
 
+def test_several_samples_stop_strings_and_more_tokens_than_the_context(demo):
+    """The tiny model's context is 128 tokens: 200 new ones slide the window."""
+    text = demo.generate(PROMPT, "fine-tuned: tiny", "top-p-0.9", 1.0, 0, 0.9, 1.0, 200, 1, "(no code)", 2, "")
+    assert "sample 1 of 2: 200 new tokens]" in text and "sample 2 of 2: 200 new tokens]" in text
+    free = demo.generate(PROMPT, "fine-tuned: tiny", *GREEDY).split("\n\n", 1)[1][len(PROMPT) :]
+    stop = free[2:5]
+    stopped = demo.generate(PROMPT, "fine-tuned: tiny", *GREEDY, "(no code)", 1, stop)
+    assert stopped.endswith(PROMPT + free[: free.index(stop) + len(stop)]) and ", stop string]" in stopped
+    with pytest.raises(UserInputError, match="samples must be a whole number from 1 to 8"):
+        demo.generate(PROMPT, "fine-tuned: tiny", *GREEDY, "(no code)", 0, "")
+
+
 def test_moving_a_slider_customises_the_preset(demo):
     text = demo.generate(PROMPT, "fine-tuned: tiny", "greedy", 1.3, 0, 1.0, 1.0, 8, 0)
     assert text.startswith("[greedy(temperature=1.3,do_sample=True), seed 0: ")

@@ -45,3 +45,25 @@ def test_prompts_from_files(tmp_path):
         read_prompts(None, str(jsonl))
     with pytest.raises(UserInputError, match="no prompt given"):
         read_prompts(None, None)
+
+
+def test_several_samples_a_stop_string_and_past_the_context_in_jsonl(run_cli, tiny_export, tmp_path, capsys):
+    """The tiny model's context is 128 tokens: 150 new ones slide the window instead of being refused."""
+    out = tmp_path / "samples.jsonl"
+    args = ["generate", f"--model={tiny_export}", "--prompt=INT. DINER\\n", "--strategy=top-p-0.9", "--seed=5"]
+    args += ["--num_samples=2", "--max_new_tokens=150", "--stop", "zzzz", "\\n\\n"]
+    assert run_cli([*args, f"--jsonl={out}"]) == 0
+    assert "sample 2 of 2" in capsys.readouterr().out
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["sample"] for r in records] == [0, 1] and records[0]["continuation"] != records[1]["continuation"]
+    assert all(r["stop"] == ["zzzz", "\n\n"] and r["seed"] == 5 and r["max_new_tokens"] == 150 for r in records)
+    assert all(r["num_samples"] == 2 and r["top_p"] == 0.9 and r["model"] == str(tiny_export) for r in records)
+
+
+@pytest.mark.parametrize(
+    ("option", "message"), [("--num_samples=0", "num_samples=0"), ("--stop=", "stop string is empty")]
+)
+def test_bad_generation_controls_are_one_line(run_cli, tiny_export, capsys, option, message):
+    assert run_cli(["generate", f"--model={tiny_export}", "--prompt=x", option]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -50,3 +50,14 @@ def test_every_non_blank_line_keeps_its_words_in_order(raw_lines):
     normalised = normalise_screenplay(raw)
     assert [line.split() for line in normalised.splitlines() if line] == kept
     assert "\n\n\n" not in normalised
+
+
+def test_layout_check_tells_screenplays_from_prose_plays_and_chat():
+    from lit_gpt2.data.screenplay import looks_like_screenplay
+    from lit_gpt2.data.sources import embedded_corpus_files
+
+    assert looks_like_screenplay(path.read_text() for path in embedded_corpus_files())
+    prose = "It was a bright cold day in April, and the clocks were striking thirteen.\n\nCHAPTER II\n\n" * 40
+    play = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n\n" * 40
+    chat = "user: hi there, how are you\nbot: I am fine, THANKS.\n" * 80
+    assert not any(looks_like_screenplay([text]) for text in (prose, play, chat))

@@ -1,8 +1,10 @@
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lit_gpt2.data.split import split_by_script
+from lit_gpt2.data.split import split_by_position, split_by_script, too_few_to_split_by_script
 from lit_gpt2.errors import UserInputError
 
 
@@ -39,3 +41,30 @@ def test_different_seeds_give_different_splits():
 def test_impossible_splits_say_what_to_change(n, fraction, test_fraction, message):
     with pytest.raises(UserInputError, match=message):
         split_by_script(n, fraction, seed=0, test_fraction=test_fraction)
+
+
+@given(st.lists(st.text("ab\n", max_size=60), min_size=1, max_size=3), st.floats(0.01, 0.49), st.floats(0.0, 0.49))
+def test_position_split_keeps_every_character_in_order_and_cuts_at_line_starts(texts, val_fraction, test_fraction):
+    pieces = split_by_position(texts, val_fraction, test_fraction)
+    assert ["".join(p.text for p in pieces if p.document == d) for d in range(len(texts))] == texts
+    order = [{0: 0, 2: 1, 1: 2}[p.split] for p in pieces]  # train, then test, then validation
+    assert order == sorted(order)
+    joined, offset = "".join(texts), 0
+    for before, after in itertools.pairwise(pieces):
+        offset += len(before.text)
+        if before.split != after.split and "\n" in joined[offset:]:
+            assert joined[offset - 1] == "\n"  # a new split starts a line
+
+
+def test_position_split_holds_out_the_end_for_validation_and_the_part_before_for_test():
+    text = "".join(f"{i}\n" for i in range(10, 60))  # 50 lines of 3 characters
+    pieces = split_by_position([text], 0.1, 0.2)
+    by_split = {p.split: p.text for p in pieces}
+    assert by_split[1] == "".join(f"{i}\n" for i in range(55, 60))
+    assert by_split[2] == "".join(f"{i}\n" for i in range(45, 55))
+    assert by_split[0] == "".join(f"{i}\n" for i in range(10, 45))
+
+
+def test_too_few_documents_is_what_a_split_by_script_cannot_split():
+    assert too_few_to_split_by_script(1, 0.0) and not too_few_to_split_by_script(2, 0.0)
+    assert too_few_to_split_by_script(2, 0.1) and not too_few_to_split_by_script(3, 0.1)
