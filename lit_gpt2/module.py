@@ -205,10 +205,13 @@ class GPT2LitModule(L.LightningModule):
     ) -> torch.Tensor:
         if self._lean and attention_mask is None:  # packed blocks: causal, nothing padded
             hidden = lean_hidden_states(self.model, input_ids)
+        # transformers' forward builds a key/value cache unless told not to: no use while training.
         elif self._lean or self._loss_chunk_size:
-            hidden = self.model.transformer(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            hidden = self.model.transformer(
+                input_ids=input_ids, attention_mask=attention_mask, use_cache=False
+            ).last_hidden_state
         else:
-            return self.model(input_ids=input_ids, attention_mask=attention_mask, labels=labels).loss
+            return self.model(input_ids=input_ids, attention_mask=attention_mask, labels=labels, use_cache=False).loss
         weight = self.model.lm_head.weight
         if self._loss_chunk_size:
             return chunked_lm_loss(hidden, weight, labels, self._loss_chunk_size)
