@@ -15,6 +15,7 @@ from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
 
 from lit_gpt2.distributed import is_sharded
 from lit_gpt2.errors import TrainingDiverged, UserInputError
+from lit_gpt2.files import replaced_atomically
 from lit_gpt2.modeling import build_model, load_tokenizer, tokenizer_source
 from lit_gpt2.modeling.architecture import forward_flops_per_token
 from lit_gpt2.modeling.control import ControlFormat, add_control_codes
@@ -358,10 +359,11 @@ class GPT2LitModule(L.LightningModule):
         and the adapter alone in ``adapter/`` beside it (``peft.PeftModel.from_pretrained(base, DIR/adapter)``).
         """
         directory = Path(directory)
-        if self.lora:
-            merged_copy(self._peft).save_pretrained(directory)
-            save_adapter(self._peft, directory / "adapter")
-        else:
-            self.model.save_pretrained(directory)
-        self.tokenizer.save_pretrained(directory)
+        with replaced_atomically(directory) as work:
+            if self.lora:
+                merged_copy(self._peft).save_pretrained(work)
+                save_adapter(self._peft, work / "adapter")
+            else:
+                self.model.save_pretrained(work)
+            self.tokenizer.save_pretrained(work)
         return directory
