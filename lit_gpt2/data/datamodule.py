@@ -24,6 +24,7 @@ from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torch.utils.data import DataLoader, DistributedSampler
 from transformers import PreTrainedTokenizerBase
 
+from lit_gpt2.bounds import NonNegativeInt, plain
 from lit_gpt2.data.blocks import BlockDataset, stream_checksum, token_dtype, write_streams
 from lit_gpt2.data.prepare import tokenize_scripts
 from lit_gpt2.data.screenplay import normalise_screenplay
@@ -108,7 +109,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
         test_fraction: float = 0.1,
         seed: int = 42,
         normalize: bool = True,
-        num_workers: int = 0,
+        num_workers: NonNegativeInt = 0,
         cache_dir: str | None = None,
         num_proc: int | None = None,
         cache_key: Literal["stat", "contents"] = "stat",
@@ -119,6 +120,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
         uncoded_fraction: float = 0.1,
     ) -> None:
         super().__init__()
+        num_workers = plain(num_workers)
         if block_size < 2:
             raise UserInputError(f"data.block_size={block_size} is too small: use at least 2 (e.g. 256)")
         if batch_size < 1:
