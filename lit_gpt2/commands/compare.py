@@ -5,7 +5,7 @@ from pathlib import Path
 
 from rich.progress import track
 
-from lit_gpt2.checkpoints import load_model_and_tokenizer
+from lit_gpt2.checkpoints import check_model_spec, load_model_and_tokenizer
 from lit_gpt2.commands.prompts import read_prompts
 from lit_gpt2.decoding.classify import classify_texts, label_shares, load_classifier
 from lit_gpt2.decoding.distribution import next_token_distribution
@@ -62,6 +62,9 @@ def compare_command(
         genres: Genres to ask for, space-separated (models trained with data.control=genre): every strategy
             runs once per genre with its code before each prompt, a row per strategy and genre.
     """
+    for option, spec in (("--model", model), ("--baseline", baseline)):
+        if spec is not None:
+            check_model_spec(spec, option)  # every input checked before minutes of generating
     prompts = read_prompts(prompt, prompts_file, default=list(DEFAULT_PROMPTS))
     chosen = resolve_strategies(strategies or list(PRESETS))
     scorer = load_classifier(classifier, classifier_device) if classifier else None  # refused before generating
