@@ -7,10 +7,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import torch
+from huggingface_hub import try_to_load_from_cache
+from safetensors import safe_open
 from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
 
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.modeling import build_model, load_tokenizer
+from lit_gpt2.modeling.hub import hub_reachable
 from lit_gpt2.module import GPT2LitModule
 
 
@@ -113,8 +116,53 @@ def load_module(ckpt_path: str | Path, map_location: str = "cpu") -> GPT2LitModu
         raise _unreadable(path, type(err).__name__) from None
 
 
+def check_model_spec(spec: str, option: str = "--model") -> None:
+    """Refuse, before any work, a model that cannot be loaded: a missing or damaged checkpoint, a folder
+    that is not an exported model, a mistyped path, or a hub name that is neither cached nor reachable."""
+    path = Path(spec).expanduser()
+    if spec.endswith(".ckpt") or is_deepspeed_checkpoint(path):
+        verify_checkpoint(path)
+        return
+    usage = "give a .ckpt file, a folder written by lit-gpt2 export, or a Hugging Face model name"
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise UserInputError(f"{option}={spec} is a folder without config.json, not a saved model: {usage}")
+        if not _weights_readable(path / "model.safetensors"):
+            raise UserInputError(
+                f"{option}={spec}: model.safetensors is damaged (truncated?): export the model again, e.g. "
+                "lit-gpt2 export --ckpt_path=RUN/checkpoints/last.ckpt --out=FOLDER --overwrite"
+            )
+        return
+    if path.exists():
+        raise UserInputError(f"{option}={spec} is a file, not a model: {usage}")
+    if spec.startswith((".", "/", "~")) or spec.count("/") > 1 or "\\" in spec:
+        raise UserInputError(f"{option}={spec} does not exist: check the path ({usage})")
+    try:
+        cached = isinstance(try_to_load_from_cache(spec, "config.json"), str)
+    except ValueError:  # not a valid hub name
+        raise UserInputError(f"{option}={spec} does not exist: {usage}") from None
+    if not cached and not hub_reachable():
+        raise UserInputError(
+            f"{option}={spec} is no local folder or file, not in the Hugging Face cache, and the hub is unreachable: "
+            f"check the name, or run once with network access ({usage})"
+        )
+
+
+def _weights_readable(safetensors_file: Path) -> bool:
+    """Whether a ``model.safetensors`` (when there is one) opens: its header names every tensor's byte
+    range, which a truncated file no longer holds."""
+    if not safetensors_file.is_file():
+        return True
+    try:
+        with safe_open(str(safetensors_file), framework="pt"):
+            return True  # opening checks the header's byte ranges against the file's size
+    except Exception:  # safetensors raises its own SafetensorError, or OSError
+        return False
+
+
 def load_model_and_tokenizer(spec: str, map_location: str = "cpu") -> tuple[GPT2LMHeadModel, PreTrainedTokenizerBase]:
     """A ``.ckpt`` file, a folder saved by ``export``/``save_pretrained``, or a hub name (online)."""
+    check_model_spec(spec)
     if spec.endswith(".ckpt"):
         module = load_module(spec, map_location)
         return module.model, module.tokenizer

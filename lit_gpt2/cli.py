@@ -1,10 +1,14 @@
 """The ``lit-gpt2`` command: LightningCLI's fit/validate/test/predict plus the project's own commands."""
 
+import errno
 import json
+import os
+import re
 import sys
 import warnings
+from argparse import ArgumentError
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from jsonargparse import Namespace
@@ -22,6 +26,9 @@ from lit_gpt2.distributed import close_process_group
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.modeling.tokenizer import tokenizer_source
 from lit_gpt2.module import GPT2LitModule
+from lit_gpt2.preflight import check_resume, check_trainer
+
+E = TypeVar("E", bound=BaseException)
 
 TRAINER_DEFAULTS = {
     "logger": {
@@ -35,8 +42,20 @@ TRAINER_DEFAULTS = {
 }
 
 
+class OneLineErrorParser(LightningArgumentParser):
+    """Raises its errors (``exit_on_error=False``) for ``main`` to print in one line, instead of
+    jsonargparse's whole usage (some 120 lines for ``fit``) above the line that matters."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("exit_on_error", False)
+        super().__init__(*args, **kwargs)
+
+
 class LitGPT2CLI(LightningCLI):
     """LightningCLI with the default callbacks configurable by name and the tokenizer given once."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, parser_class=OneLineErrorParser, **kwargs)
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
@@ -62,8 +81,20 @@ class LitGPT2CLI(LightningCLI):
         parser.link_arguments("data.control_format", "model.control_format", apply_on="parse")
         parser.link_arguments("data.control_codes", "model.control_codes", apply_on="instantiate")
 
+    def _parse_ckpt_path(self) -> None:
+        # Lightning merges the checkpoint's hyperparameters into the config here, which would hide a
+        # --model.config of another shape (trained and exported instead of the one asked for, silently):
+        # the checkpoint is checked against the options as the user gave them, first.
+        subcommand = self.config.get("subcommand")
+        config = self.config[subcommand] if subcommand else self.config
+        if config.get("ckpt_path") not in (None, "last", "best", "hpc", "registry"):
+            verify_checkpoint(config.ckpt_path)
+            check_resume(config, subcommand)
+        super()._parse_ckpt_path()
+
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config
+        check_trainer(config.trainer, self.subcommand)
         if config.trainer.precision is None:
             config.trainer.precision = default_precision(config.trainer.accelerator)
         if config.get("ckpt_path") in ("last", "best"):
@@ -71,6 +102,7 @@ class LitGPT2CLI(LightningCLI):
         if config.get("ckpt_path") not in (None, "hpc", "registry"):
             # A damaged checkpoint gets one clear line, before any model is built or downloaded.
             verify_checkpoint(config.ckpt_path)
+            check_resume(config, self.subcommand)  # "last" and "best", now resolved
         if config.data.train_tokenizer:
             use_fitted_tokenizer(config)
 
@@ -149,19 +181,32 @@ Run `lit-gpt2 COMMAND --help` for each.
 
 
 def main(args: list[str] | None = None) -> None:
-    """Entry point of ``lit-gpt2`` and ``python -m lit_gpt2``; ``args`` lets tests call it directly."""
+    """Entry point of ``lit-gpt2`` and ``python -m lit_gpt2``; ``args`` lets tests call it directly.
+
+    A mistake the user can fix ends in one line and exit code 2; ``--debug`` (anywhere on the command
+    line) or ``LIT_GPT2_DEBUG=1`` shows the traceback instead, for a bug report.
+    """
     argv = sys.argv[1:] if args is None else list(args)
+    debug = "--debug" in argv or os.environ.get("LIT_GPT2_DEBUG", "") not in ("", "0")
+    argv = [arg for arg in argv if arg != "--debug"]
+    if args is None:
+        sys.argv[1:] = argv  # LightningCLI reads sys.argv itself (and warns when given both)
     try:
         if argv and argv[0] in COMMANDS:
             run_command(argv[0], COMMANDS[argv[0]], argv[1:])
             return
-        _lightning_cli(args)
+        _lightning_cli(args if args is None else argv)
         close_process_group()
-    except Exception as err:
-        user_error = _find_user_error(err)
-        if user_error is None:
+    except KeyboardInterrupt:
+        if debug:
             raise
-        print(f"lit-gpt2: error: {user_error}", file=sys.stderr)
+        print("lit-gpt2: interrupted (Ctrl-C); a fit resumes with --ckpt_path=last", file=sys.stderr)
+        raise SystemExit(130) from None
+    except Exception as err:
+        message = None if debug else one_line_error(err, argv)
+        if message is None:
+            raise
+        print(f"lit-gpt2: error: {message}", file=sys.stderr)
         raise SystemExit(2) from None
 
 
@@ -193,7 +238,7 @@ def fit(config: str | Path | None = None, **overrides: Any) -> Path:
     try:
         cli = _lightning_cli(args)
     except Exception as err:
-        user_error = _find_user_error(err)
+        user_error = _find(err, UserInputError)
         if user_error is None or user_error is err:
             raise
         raise user_error from None
@@ -216,11 +261,67 @@ def override_args(overrides: dict[str, Any], prefix: str = "") -> list[str]:
     return args
 
 
-def _find_user_error(err: BaseException) -> UserInputError | None:
-    """The UserInputError behind ``err``: jsonargparse wraps errors raised while it builds a class."""
+def one_line_error(err: BaseException, argv: list[str]) -> str | None:
+    """The one line to print for an error the user can fix (None: a bug, whose traceback is shown)."""
+    user_error = _find(err, UserInputError)
+    if user_error is not None:
+        return str(user_error)
+    if isinstance(err, ArgumentError):
+        known = argv and argv[0] in (*COMMANDS, *LightningCLI.subcommands())
+        return f"{_parser_message(str(err))} (see: lit-gpt2 {argv[0] + ' ' if known else ''}--help)"
+    os_error = _find(err, OSError)
+    if os_error is not None and os_error.errno in DISK_ERRNOS:
+        return DISK_ERRNOS[os_error.errno].format(path=os_error.filename or "a file")
+    return None
+
+
+# Writes that fail for want of space or permission. Every checkpoint, export and cache is written
+# beside its place and renamed when complete, so what existed before is intact.
+_NO_SPACE = (
+    "{why} (writing {path}): nothing was corrupted (checkpoints, exports and caches are renamed into place only "
+    "when complete); free some space and run again (fit: --ckpt_path=last)"
+)
+_NOT_WRITABLE = (
+    "{why}: {path}: nothing was written there; choose a folder you can write to (--trainer.default_root_dir, "
+    "--data.cache_dir, --out, --jsonl) or fix its permissions"
+)
+DISK_ERRNOS = {
+    errno.ENOSPC: _NO_SPACE.format(why="no space left on the device", path="{path}"),
+    errno.EDQUOT: _NO_SPACE.format(why="disk quota exceeded", path="{path}"),
+    errno.EACCES: _NOT_WRITABLE.format(why="permission denied", path="{path}"),
+    errno.EPERM: _NOT_WRITABLE.format(why="operation not permitted", path="{path}"),
+    errno.EROFS: _NOT_WRITABLE.format(why="read-only file system", path="{path}"),
+}
+
+
+def _parser_message(message: str) -> str:
+    """jsonargparse's multi-line report of a bad option as one line: ``--data.control: ... Given value: mood``."""
+    choices = re.findall(r"Expected a typing\.Literal\[(.*?)\]", message)
+    given = re.search(r'Parser key "([^"]+)".*(?:Given|Got) value: (.*)$', message, re.DOTALL)
+    if choices and given:
+        accepted = [*choices, "null"] if "Expected a <class 'NoneType'>" in message else choices
+        return f"--{given[1]}={given[2].strip()} is not one of: {', '.join(accepted).replace(chr(39), '')}"
+    union = re.search(r'Parser key "([^"]+)".*Subtypes: \[(.*?)\].*Given value: (.*)$', message, re.DOTALL)
+    if union:
+        subtypes = re.sub(r"<class '(\w+)'>", r"\1", union[2]).replace("NoneType", "null").split(", ")
+        return f"--{union[1]}={union[3].strip()} is not a valid {' or '.join(subtypes)}"
+    out_of_bounds = r'Parser key "([^"]+)".*Not of type \w+: (.*) does not conform to restriction (.*)'
+    bound = re.search(out_of_bounds, message, re.DOTALL)
+    if bound:
+        must = re.sub(r"v([<>=]+)", r"\1 ", bound[3].strip())  # "v>=0 and v<1" -> ">= 0 and < 1"
+        return f"--{bound[1]}: {bound[2]} is out of range, it must be {must}"
+    message = re.sub(r'Parser key "([^"]+)"', r"--\1", message)
+    message = re.sub(r"<class '([\w.]+)'>", r"\1", message).replace("typing.", "").replace(" a int", " an int")
+    lines = [line.strip().removeprefix("- ") for line in message.splitlines()]
+    return "; ".join(line for line in lines if line).replace(":;", ":")
+
+
+def _find(err: BaseException | None, kind: type[E]) -> E | None:
+    """The first exception of ``kind`` in ``err``'s chain of causes: jsonargparse wraps errors raised
+    while it builds a class."""
     seen = set()
     while err is not None and id(err) not in seen:
-        if isinstance(err, UserInputError):
+        if isinstance(err, kind):
             return err
         seen.add(id(err))
         err = err.__cause__ or err.__context__

@@ -13,8 +13,17 @@ from lightning.pytorch.strategies import FSDPStrategy
 from torchmetrics.aggregation import MeanMetric, SumMetric
 from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
 
+from lit_gpt2.bounds import (
+    ClosedUnitInterval,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    UnitIntervalOpenRight,
+    plain,
+)
 from lit_gpt2.distributed import is_sharded
 from lit_gpt2.errors import TrainingDiverged, UserInputError
+from lit_gpt2.files import replaced_atomically
 from lit_gpt2.model_card import write_model_card
 from lit_gpt2.modeling import build_model, load_tokenizer, tokenizer_source
 from lit_gpt2.modeling.architecture import forward_flops_per_token
@@ -83,11 +92,11 @@ class GPT2LitModule(L.LightningModule):
         preset: str | None = None,
         config: dict[str, Any] | None = None,
         tokenizer: str | None = None,
-        learning_rate: float = 3e-4,
-        weight_decay: float = 0.1,
-        betas: tuple[float, float] = (0.9, 0.95),
-        warmup_steps: int = 100,
-        min_lr_ratio: float = 0.1,
+        learning_rate: PositiveFloat = 3e-4,
+        weight_decay: NonNegativeFloat = 0.1,
+        betas: tuple[UnitIntervalOpenRight, UnitIntervalOpenRight] = (0.9, 0.95),
+        warmup_steps: NonNegativeInt = 100,
+        min_lr_ratio: ClosedUnitInterval = 0.1,
         attn_implementation: str = "sdpa",
         lean_forward: bool | None = None,
         vocab_multiple: int | None = None,
@@ -103,6 +112,8 @@ class GPT2LitModule(L.LightningModule):
         # The checkpoint records the tokenizer actually used (the name the CLI hands the data module too);
         # kept out of the initial hparams so the logger does not see two differing "tokenizer" values.
         tokenizer = tokenizer_source(pretrained, tokenizer)
+        learning_rate, weight_decay, min_lr_ratio = plain(learning_rate), plain(weight_decay), plain(min_lr_ratio)
+        betas, warmup_steps = (plain(betas[0]), plain(betas[1])), plain(warmup_steps)
         self.save_hyperparameters(ignore=["tokenizer"])
         self.hparams["tokenizer"] = tokenizer
         self.tokenizer: PreTrainedTokenizerBase = load_tokenizer(tokenizer)
@@ -404,11 +415,12 @@ class GPT2LitModule(L.LightningModule):
         and the adapter alone in ``adapter/`` beside it (``peft.PeftModel.from_pretrained(base, DIR/adapter)``).
         """
         directory = Path(directory)
-        if self.lora:
-            merged_copy(self._peft).save_pretrained(directory)
-            save_adapter(self._peft, directory / "adapter")
-        else:
-            self.model.save_pretrained(directory)
-        self.tokenizer.save_pretrained(directory)
-        write_model_card(directory, self, card_facts)
+        with replaced_atomically(directory) as work:
+            if self.lora:
+                merged_copy(self._peft).save_pretrained(work)
+                save_adapter(self._peft, work / "adapter")
+            else:
+                self.model.save_pretrained(work)
+            self.tokenizer.save_pretrained(work)
+            write_model_card(work, self, card_facts)
         return directory

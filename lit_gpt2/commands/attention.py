@@ -8,6 +8,7 @@ import torch
 from lit_gpt2.attention.probe import probe_attention, probe_head_scores
 from lit_gpt2.attention.statistics import STATISTICS, attention_rollout, attention_statistics, classify_heads
 from lit_gpt2.checkpoints import load_model_and_tokenizer
+from lit_gpt2.errors import UserInputError
 from lit_gpt2.plots import attention_grid, attention_heatmap, head_score_grid
 
 CAVEAT = (
@@ -41,6 +42,8 @@ def attention_command(
         broad_threshold: A head is a broad head above this mean normalised entropy.
         head_score_length: Random tokens in each half of the head-score probe (docs/head-scores.md).
     """
+    if not text.strip():
+        raise UserInputError("--text is empty: give some text for the heads to read (e.g. --text 'INT. DINER - NIGHT')")
     loaded, tokenizer = load_model_and_tokenizer(model)
     probe = probe_attention(loaded, tokenizer, [text.replace("\\n", "\n")], prepend_eos)
     folder = Path(out)

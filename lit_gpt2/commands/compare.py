@@ -5,7 +5,7 @@ from pathlib import Path
 
 from rich.progress import track
 
-from lit_gpt2.checkpoints import load_model_and_tokenizer
+from lit_gpt2.checkpoints import check_model_spec, load_model_and_tokenizer
 from lit_gpt2.commands.prompts import read_prompts
 from lit_gpt2.decoding.classify import classify_texts, label_shares, load_classifier
 from lit_gpt2.decoding.distribution import next_token_distribution
@@ -68,6 +68,9 @@ def compare_command(
         stop: Stop strings, space-separated or the option repeated (\\n stands for a line break): a sample
             ends with the first one it writes.
     """
+    for option, spec in (("--model", model), ("--baseline", baseline)):
+        if spec is not None:
+            check_model_spec(spec, option)  # every input checked before minutes of generating
     prompts = read_prompts(prompt, prompts_file, default=list(DEFAULT_PROMPTS))
     chosen = resolve_strategies(strategies or list(PRESETS))
     stop = [text.replace("\\n", "\n") for text in stop or []]

@@ -21,7 +21,7 @@ from lit_gpt2.modeling.tokenizer import token_byte_lengths
 def perplexity_command(
     model: str,
     data: str | None = None,
-    stride: int = 512,
+    stride: int | None = None,
     context: int | None = None,
     separator: Literal["eos", "blank_line"] = "eos",
     normalize: bool | None = None,
@@ -40,6 +40,7 @@ def perplexity_command(
             CSV/JSONL/Parquet file, or (online) a Hugging Face dataset name; default: the embedded corpus.
         stride: Tokens each window advances; each token is scored with at least ``context - stride``
             tokens before it (once past the first window). Equal to the context: disjoint blocks.
+            Default: half the context (512 for GPT-2's 1,024).
         context: Window length in tokens; default: the model's context (1,024 for GPT-2).
         separator: How documents are joined into one stream: ``eos`` (each followed by <|endoftext|>, as
             the data module packs scripts) or ``blank_line`` (each followed by one blank line: for
@@ -60,6 +61,11 @@ def perplexity_command(
     context = context or loaded.config.n_positions
     if not 2 <= context <= loaded.config.n_positions:
         raise UserInputError(f"--context={context} must be between 2 and the model's {loaded.config.n_positions}")
+    stride = context // 2 if stride is None else stride
+    if not 1 <= stride <= context:
+        raise UserInputError(
+            f"--stride={stride} must be between 1 and the context of {context} tokens (e.g. {context // 2})"
+        )
     if normalize is None:
         normalize = text_files(data) is not None  # .txt screenplays (the data module's own test), not tables
     texts = load_scripts(data, text_column=text_column, hub_split=hub_split, hub_config=hub_config)[0]["text"]

@@ -17,11 +17,28 @@ from jsonargparse import ArgumentParser, Namespace, auto_cli
 class CommandParser(ArgumentParser):
     """Also takes a list option's values space-separated, the form people type first:
     ``--compare bert bart t5`` as well as jsonargparse's ``--compare '[bert, bart, t5]'``. A list
-    option given more than once collects its values (``--prompt A --prompt B``)."""
+    option given more than once collects its values (``--prompt A --prompt B``). Errors are raised
+    (``exit_on_error=False``) for ``lit_gpt2.cli.main`` to print in one line, without the usage."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("exit_on_error", False)
+        super().__init__(*args, **kwargs)
 
     def parse_args(self, args: Sequence[str] | None = None, namespace: Namespace | None = None, **kwargs):
         args = sys.argv[1:] if args is None else list(args)
+        args = bare_flags_true(args, self.bool_options())
         return super().parse_args(join_list_values(args, self.list_options()), namespace, **kwargs)
+
+    def bool_options(self) -> set[str]:
+        """Each boolean option string, which may then be given bare: ``--overwrite`` for ``--overwrite=true``."""
+        options = set()
+        for action in self._actions:
+            hint = getattr(action, "_typehint", None)
+            if hint is bool or (
+                typing.get_origin(hint) in (typing.Union, types.UnionType) and bool in typing.get_args(hint)
+            ):
+                options |= {option for option in action.option_strings if option.startswith("--")}
+        return options
 
     def list_options(self) -> dict[str, bool]:
         """Each list-typed option string, and whether its items are plain strings."""
@@ -31,6 +48,14 @@ class CommandParser(ArgumentParser):
             if item is not None:
                 options |= {option: item is str for option in action.option_strings if option.startswith("--")}
         return options
+
+
+def bare_flags_true(args: list[str], bool_options: set[str]) -> list[str]:
+    """``--flag`` with no value after it (the end, or the next ``--option``) becomes ``--flag=true``."""
+    return [
+        f"{token}=true" if token in bool_options and (i + 1 == len(args) or args[i + 1].startswith("--")) else token
+        for i, token in enumerate(args)
+    ]
 
 
 def join_list_values(args: list[str], list_options: dict[str, bool]) -> list[str]:

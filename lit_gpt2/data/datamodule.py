@@ -24,7 +24,8 @@ from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torch.utils.data import DataLoader, DistributedSampler
 from transformers import PreTrainedTokenizerBase
 
-from lit_gpt2.data.blocks import BlockDataset, token_dtype, write_streams
+from lit_gpt2.bounds import NonNegativeInt, plain
+from lit_gpt2.data.blocks import BlockDataset, stream_checksum, token_dtype, write_streams
 from lit_gpt2.data.prepare import tokenize_scripts
 from lit_gpt2.data.screenplay import looks_like_screenplay, normalise_screenplay
 from lit_gpt2.data.sources import load_scripts, read_script, read_script_start, stream_documents, text_files
@@ -123,7 +124,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
         test_fraction: float = 0.1,
         seed: int = 42,
         normalize: bool | None = None,
-        num_workers: int = 0,
+        num_workers: NonNegativeInt = 0,
         cache_dir: str | None = None,
         num_proc: int | None = None,
         cache_key: Literal["stat", "contents"] = "stat",
@@ -134,6 +135,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
         uncoded_fraction: float = 0.1,
     ) -> None:
         super().__init__()
+        num_workers = plain(num_workers)
         if block_size < 2:
             raise UserInputError(f"data.block_size={block_size} is too small: use at least 2 (e.g. 256)")
         if batch_size < 1:
@@ -477,6 +479,10 @@ class MovieScriptsDataModule(L.LightningDataModule):
             f"{self._normalisation_note()}."
         )
         cache = self._cache_path(files, table, tokenizer, by_position)
+        damage = cache_damage(cache) if (cache / _META).exists() else None
+        if damage is not None:
+            print(f"lit-gpt2: the data cache {cache} is damaged ({damage}): rebuilding it", file=sys.stderr, flush=True)
+            _discard(cache)
         if not (cache / _META).exists():
             self._build(files, table, tokenizer, cache, by_position)
         meta = json.loads((cache / _META).read_text())
@@ -578,7 +584,12 @@ class MovieScriptsDataModule(L.LightningDataModule):
                 )
             del tokens
             shutil.rmtree(work / "tokens")
-            meta = {"version": _PIPELINE_VERSION, "dtype": dtype.name, "splits": dict(zip(names, counts))}
+            meta = {
+                "version": _PIPELINE_VERSION,
+                "dtype": dtype.name,
+                "splits": dict(zip(names, counts)),
+                "checksums": {name: stream_checksum(work / f"{name}.bin") for name in names},
+            }
             (work / _META).write_text(json.dumps(meta))
             try:
                 work.rename(cache)
@@ -602,6 +613,38 @@ class MovieScriptsDataModule(L.LightningDataModule):
             raw_chars = columns.column("raw_chars").to_numpy().sum()
             saved = 1 - columns.column("chars").to_numpy().sum() / max(1, raw_chars)
             rank_zero_info(f"Screenplay normalisation removed {saved:.1%} of the characters.")
+
+
+def cache_damage(cache: Path) -> str | None:
+    """What is wrong with a finished cache folder, or None: each split's file must hold the tokens its
+    ``meta.json`` counts and match the checksum recorded there (caches built before checksums were
+    recorded are checked by size alone)."""
+    try:
+        meta = json.loads((cache / _META).read_text())
+        itemsize = np.dtype(meta["dtype"]).itemsize
+        for name, count in meta["splits"].items():
+            path = cache / f"{name}.bin"
+            if not path.is_file():
+                return f"{path.name} is missing"
+            size, expected = path.stat().st_size, count * itemsize
+            if size != expected:
+                return f"{path.name} holds {size:,} bytes where {_META} records {expected:,}"
+            checksum = meta.get("checksums", {}).get(name)
+            if checksum is not None and stream_checksum(path) != checksum:
+                return f"{path.name} does not match the checksum {_META} records"
+    except (ValueError, KeyError, TypeError, AttributeError):  # unreadable JSON, or not the fields written
+        return f"{_META} is malformed"
+    return None
+
+
+def _discard(cache: Path) -> None:
+    """Move a damaged cache out of the way (one rename, so a concurrent reader never sees half of it)."""
+    doomed = cache.with_name(f"{cache.name}.damaged-{socket.gethostname()}-{os.getpid()}")
+    try:
+        cache.rename(doomed)
+    except FileNotFoundError:
+        return  # another process moved it first
+    shutil.rmtree(doomed, ignore_errors=True)
 
 
 def _rows(tokens: datasets.Dataset, destination: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:

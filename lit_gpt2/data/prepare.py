@@ -6,9 +6,11 @@ token lists are ever held whole in Python objects. File sources are read inside 
 parent holds only their paths).
 """
 
+import signal
 from pathlib import Path
 
 import datasets
+import multiprocess
 import numpy as np
 from transformers import PreTrainedTokenizerBase
 
@@ -63,7 +65,15 @@ def tokenize_scripts(
     )
 
 
+def ignore_interrupts_in_pool_workers() -> None:
+    """Ctrl-C reaches every process of the terminal's group: the parent stops the pool and reports in
+    one line, so a tokenising worker ignores it rather than print its own traceback."""
+    if "PoolWorker" in multiprocess.current_process().name:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _tokenize_batch(batch: dict[str, list], tokenizer: PreTrainedTokenizerBase, normalize: bool) -> dict[str, list]:
+    ignore_interrupts_in_pool_workers()
     if "path" in batch:
         decoded = [read_script(Path(path)) for path in batch["path"]]
         texts, bad_bytes = [text for text, _ in decoded], [bad for _, bad in decoded]

@@ -6,6 +6,7 @@ when the table has one), one row per screenplay.
 
 import glob
 import re
+import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -48,13 +49,35 @@ def text_files(source: str | None) -> list[Path] | None:
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() == ".txt" and p.is_file())
         if not files:
             raise UserInputError(f"no .txt scripts in data.source={source!r}: put one screenplay per .txt file there")
-        return files
+        return _without_binary_files(files, source)
     if glob.has_magic(source):
         files = _glob(source)
-        return None if {p.suffix.lower() for p in files} & set(TABLE_BUILDERS) else files
+        return None if {p.suffix.lower() for p in files} & set(TABLE_BUILDERS) else _without_binary_files(files, source)
     if path.is_file():
-        return None if path.suffix.lower() in TABLE_BUILDERS else [path]
+        return None if path.suffix.lower() in TABLE_BUILDERS else _without_binary_files([path], source)
     return None
+
+
+def is_binary(file: Path) -> bool:
+    """A file holding a NUL byte in its first 8 KiB (git's test): a program, an image or a zeroed file,
+    never a screenplay."""
+    with open(file, "rb") as handle:
+        return b"\0" in handle.read(8192)
+
+
+def _without_binary_files(files: list[Path], source: str) -> list[Path]:
+    """``files`` without the binary ones, each skipped by name in one warning; refused if none is left."""
+    binary = [file for file in files if is_binary(file)]
+    if not binary:
+        return files
+    names = ", ".join(str(file) for file in binary[:5]) + (f" and {len(binary) - 5} more" if len(binary) > 5 else "")
+    if len(binary) == len(files):
+        raise UserInputError(
+            f"every file of data.source={source!r} is binary (it holds NUL bytes), not text: {names}; "
+            "give a folder of .txt screenplays"
+        )
+    warnings.warn(f"skipped {len(binary)} binary file(s) of data.source (NUL bytes, not text): {names}", stacklevel=2)
+    return [file for file in files if file not in binary]
 
 
 def load_scripts(
@@ -78,6 +101,11 @@ def load_scripts(
     if _looks_like_hub_id(source) and hub_reachable():
         data = datasets.load_dataset(source, hub_config, split=hub_split)
         return _select_columns(data, text_column, title_column, genre_column, source), DecodeReport()
+    if path.exists():  # a device (/dev/null), a pipe or a socket
+        raise UserInputError(
+            f"data.source={source!r} is neither a regular file nor a folder: give a folder of .txt screenplays "
+            "or a CSV/JSONL/Parquet file"
+        )
     raise UserInputError(
         f"data.source={source!r} does not exist: give a folder of .txt screenplays, a CSV/JSONL/Parquet file, "
         "or (with network access) a Hugging Face dataset name"

@@ -5,7 +5,9 @@ embedding and output layer; a vocabulary of a few thousand tokens fitted to the 
 """
 
 import hashlib
+import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,6 +44,11 @@ def cached_bpe_tokenizer(texts: Sequence[str], vocab_size: int, cache_root: str 
     for text in texts:
         digest.update(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
     directory = Path(cache_root) / f"bpe-{vocab_size}-{digest.hexdigest()[:16]}"
+    if (directory / "tokenizer.json").exists() and not _loads(directory / "tokenizer.json"):
+        print(f"lit-gpt2: the fitted tokenizer {directory} is damaged: fitting it again", file=sys.stderr, flush=True)
+        doomed = directory.with_name(f"{directory.name}.damaged-{os.getpid()}")
+        directory.rename(doomed)  # one rename: a concurrent reader never sees half a folder
+        shutil.rmtree(doomed, ignore_errors=True)
     if not (directory / "tokenizer.json").exists():
         directory.parent.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(dir=directory.parent, prefix=".training-"))
@@ -55,3 +62,12 @@ def cached_bpe_tokenizer(texts: Sequence[str], vocab_size: int, cache_root: str 
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     return directory
+
+
+def _loads(tokenizer_json: Path) -> bool:
+    """Whether a saved ``tokenizer.json`` parses (a truncated one, e.g. after a full disk, does not)."""
+    try:
+        tokenizers.Tokenizer.from_file(str(tokenizer_json))
+    except Exception:  # the Rust parser raises a bare Exception for malformed JSON
+        return False
+    return True

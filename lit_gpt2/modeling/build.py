@@ -80,9 +80,25 @@ def _random_init_config(preset: str | None, fields: dict[str, Any] | None) -> GP
             raise UserInputError(f"unknown model.preset {preset!r}: choose one of {', '.join(SIZE_PRESETS)}")
         return preset_config(preset)
     try:
-        return GPT2Config(**fields)
+        config = GPT2Config(**fields)
     except (TypeError, ValueError) as err:
         raise UserInputError(f"model.config is not a valid GPT2Config ({err}); see GPT2Config's fields") from None
+    check_shape(config)
+    return config
+
+
+def check_shape(config: GPT2Config) -> None:
+    """Refuse a shape no model can have, naming the field, before anything is built."""
+    for field in ("n_layer", "n_head", "n_embd", "n_positions", "vocab_size"):
+        value = getattr(config, field)
+        if not isinstance(value, int) or value < 1:
+            raise UserInputError(f"model.config {field}={value!r} must be a whole number of at least 1 (e.g. 2)")
+    if config.n_embd % config.n_head:
+        divisors = [d for d in range(1, config.n_embd + 1) if config.n_embd % d == 0 and d <= 64]
+        raise UserInputError(
+            f"model.config n_embd={config.n_embd} does not split into n_head={config.n_head} heads of equal width: "
+            f"choose n_head among the divisors of n_embd (e.g. {', '.join(map(str, divisors[-4:]))})"
+        )
 
 
 def enable_gradient_checkpointing(model: GPT2LMHeadModel) -> None:

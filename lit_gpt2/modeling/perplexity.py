@@ -36,7 +36,9 @@ def strided_windows(n_tokens: int, context: int, stride: int) -> list[Window]:
     blocks) the first token of every block goes unscored, as in block-wise perplexity.
     """
     if not 1 <= stride <= context:
-        raise UserInputError(f"stride={stride} must be between 1 and the context of {context} tokens (e.g. 512)")
+        raise UserInputError(
+            f"stride={stride} must be between 1 and the context of {context} tokens (e.g. {context // 2})"
+        )
     windows, prev_end = [], 0
     for begin in range(0, n_tokens, stride):
         end = min(begin + context, n_tokens)

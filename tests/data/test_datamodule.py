@@ -253,3 +253,50 @@ def test_training_scripts_pair_each_training_script_with_its_genre():
     assert [genre for genre, _ in scripts] == [dm.script_genres()[i] for i in train_idx]
     assert [text for _, text in scripts] == dm.training_texts()
     assert not {text for _, text in scripts} & {text for _, text in dm.validation_scripts()}
+
+
+@pytest.mark.parametrize(
+    "damage, why",
+    [
+        (lambda cache: _truncate(cache / "train.bin", 2 * 100), "train.bin holds 200 bytes"),  # even: whole tokens
+        (lambda cache: _truncate(cache / "train.bin", 201), "train.bin holds 201 bytes"),  # odd: half a token
+        (lambda cache: _overwrite_middle(cache / "validation.bin"), "validation.bin does not match the checksum"),
+        (lambda cache: (cache / "test.bin").unlink(), "test.bin is missing"),
+        (lambda cache: _truncate(cache / "meta.json", 10), "meta.json is malformed"),
+    ],
+)
+def test_a_damaged_cache_is_detected_and_rebuilt_with_a_notice(tmp_path, capfd, damage, why):
+    """A truncated train.bin once trained on a third of the data without a word (or failed in numpy on
+    every later run): its size and checksum are now checked against meta.json when the cache is read."""
+    first = MovieScriptsDataModule(block_size=32, cache_dir=str(tmp_path))
+    first.setup("fit")
+    expected = {name: split.blocks_view().copy() for name, split in first.splits.items()}
+    (cache,) = tmp_path.iterdir()
+    damage(cache)
+    capfd.readouterr()
+    again = MovieScriptsDataModule(block_size=32, cache_dir=str(tmp_path))
+    again.setup("fit")
+    err = capfd.readouterr().err
+    assert f"the data cache {cache} is damaged ({why}" in err and "rebuilding it" in err
+    assert {name: split.blocks_view().tolist() for name, split in again.splits.items()} == {
+        name: blocks.tolist() for name, blocks in expected.items()
+    }
+    assert [p.name for p in tmp_path.iterdir()] == [cache.name]  # nothing damaged left beside it
+
+
+def test_an_intact_cache_is_read_without_a_notice(tmp_path, capfd):
+    MovieScriptsDataModule(block_size=32, cache_dir=str(tmp_path)).setup("fit")
+    capfd.readouterr()
+    MovieScriptsDataModule(block_size=32, cache_dir=str(tmp_path)).setup("fit")
+    assert "damaged" not in capfd.readouterr().err
+
+
+def _truncate(path, size: int) -> None:
+    with open(path, "r+b") as file:
+        file.truncate(size)
+
+
+def _overwrite_middle(path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 8] = bytes(8)  # same size, other tokens
+    path.write_bytes(bytes(data))

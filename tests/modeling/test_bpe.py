@@ -2,7 +2,7 @@ import pytest
 from transformers import AutoTokenizer
 
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.modeling.bpe import train_bpe_tokenizer
+from lit_gpt2.modeling.bpe import cached_bpe_tokenizer, train_bpe_tokenizer
 from lit_gpt2.modeling.tokenizer import load_tokenizer
 
 TEXTS = ["INT. DINER - NIGHT\n\nMARGO\nKitchen closed at ten.\n", "EXT. DESERT - DAY\n\nDust everywhere.\n"] * 20
@@ -22,3 +22,15 @@ def test_trained_tokenizer_round_trips_text_and_reloads(tmp_path):
 def test_too_small_vocabulary_is_refused(tmp_path):
     with pytest.raises(UserInputError, match="at least 257"):
         train_bpe_tokenizer(TEXTS, vocab_size=100, directory=tmp_path)
+
+
+def test_a_truncated_fitted_tokenizer_is_fitted_again_with_a_notice(tmp_path, capfd):
+    """A cut-off tokenizer.json in the cache once failed every run with a JSONDecodeError traceback."""
+    directory = cached_bpe_tokenizer(TEXTS, 300, tmp_path)
+    saved = (directory / "tokenizer.json").read_text()
+    (directory / "tokenizer.json").write_text(saved[: len(saved) // 2])
+    capfd.readouterr()
+    assert cached_bpe_tokenizer(TEXTS, 300, tmp_path) == directory
+    assert f"the fitted tokenizer {directory} is damaged: fitting it again" in capfd.readouterr().err
+    assert (directory / "tokenizer.json").read_text() == saved
+    assert load_tokenizer(str(directory))("MARGO")["input_ids"]
