@@ -34,6 +34,7 @@ class BenchConfig:
     seed: int = 1234
     learning_rate: float = 1e-3
     vocab: int | None = None  # a BPE of this many tokens fitted to the training scenes; None: GPT-2's 50,257
+    source: str | None = None  # data.source; None: the embedded corpus (too small for GPT-2 124M on a GPU)
     cache_dir: str | None = None
     module_options: dict = field(default_factory=dict)  # GPT2LitModule switches, for the "ours" runner
 
@@ -73,6 +74,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", default="32-true", choices=["32-true", "bf16-mixed"])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--vocab", type=int, default=None, help="fit a BPE of this many tokens (0: GPT-2's 50,257)")
+    parser.add_argument("--source", default=None, help="data.source (default: the embedded corpus)")
     parser.add_argument("--out", default="bench/results")
 
 
@@ -85,6 +87,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         precision=args.precision,
         device=args.device,
         vocab=args.vocab,
+        source=args.source,
     )
 
 
@@ -98,7 +101,7 @@ def write_report(out: str, stem: str, report: dict, markdown: str) -> None:
 
 
 def build(cfg: BenchConfig) -> tuple[GPT2LitModule, MovieScriptsDataModule]:
-    shared = {"seed": cfg.seed, "cache_dir": cfg.cache_dir}
+    shared = {"source": cfg.source, "seed": cfg.seed, "cache_dir": cfg.cache_dir}
     # As the CLI does with data.train_tokenizer: the fitted BPE goes to the model and the data alike.
     tokenizer = MovieScriptsDataModule(train_tokenizer=cfg.vocab, **shared).fitted_tokenizer() if cfg.vocab else None
     data = MovieScriptsDataModule(
