@@ -5,32 +5,13 @@ way to declare options, ``--help`` from the docstring, ``--config`` and ``--prin
 and the same function callable from Python.
 """
 
+import inspect
 import json
-import sys
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
-from jsonargparse import ArgumentParser, Namespace, auto_cli
-
-
-class CommandParser(ArgumentParser):
-    """Also takes a list option's values space-separated, the form people type first:
-    ``--compare bert bart t5`` as well as jsonargparse's ``--compare '[bert, bart, t5]'``. A list
-    option given more than once collects its values (``--prompt A --prompt B``)."""
-
-    def parse_args(self, args: Sequence[str] | None = None, namespace: Namespace | None = None, **kwargs):
-        args = sys.argv[1:] if args is None else list(args)
-        return super().parse_args(join_list_values(args, self.list_options()), namespace, **kwargs)
-
-    def list_options(self) -> dict[str, bool]:
-        """Each list-typed option string, and whether its items are plain strings."""
-        options = {}
-        for action in self._actions:
-            item = _list_item_type(getattr(action, "_typehint", None))
-            if item is not None:
-                options |= {option: item is str for option in action.option_strings if option.startswith("--")}
-        return options
+from jsonargparse import auto_cli
 
 
 def join_list_values(args: list[str], list_options: dict[str, bool]) -> list[str]:
@@ -82,6 +63,23 @@ def _list_item_type(typehint: object) -> type | None:
     return None
 
 
+def list_options(function: Callable[..., object]) -> dict[str, bool]:
+    """Each list-typed parameter of ``function`` as its option string, and whether its items are plain strings."""
+    hints = typing.get_type_hints(function)
+    options = {}
+    for name in inspect.signature(function).parameters:
+        item = _list_item_type(hints.get(name))
+        if item is not None:
+            options[f"--{name}"] = item is str
+    return options
+
+
 def run_command(name: str, function: Callable[..., object], argv: list[str]) -> None:
-    """Parse ``argv`` against ``function``'s signature and call it (``lit-gpt2 NAME ...``)."""
-    auto_cli(function, args=argv, as_positional=False, parser_class=CommandParser, prog=f"lit-gpt2 {name}")
+    """Parse ``argv`` against ``function``'s signature and call it (``lit-gpt2 NAME ...``).
+
+    A list option also takes its values space-separated, the form people type first: ``--compare bert
+    bart t5`` as well as jsonargparse's ``--compare '[bert, bart, t5]'``; given more than once, it
+    collects its values (``--prompt A --prompt B``).
+    """
+    args = join_list_values(list(argv), list_options(function))
+    auto_cli(function, args=args, as_positional=False, prog=f"lit-gpt2 {name}")
