@@ -1,7 +1,9 @@
 """Shared fixtures: a tiny GPT-2 architecture, offline settings, and a way to run the CLI in-process."""
 
+import atexit
 import os
 import re
+import shutil
 import tempfile
 
 # Before any Hugging Face import: never touch the network, and keep caches out of the user's home.
@@ -22,6 +24,12 @@ REPO = Path(__file__).resolve().parents[1]
 # Two layers, 32 wide: a forward pass over a 32-token block takes milliseconds on a CPU.
 TINY_CONFIG = {"n_layer": 2, "n_head": 2, "n_embd": 32, "n_positions": 128}
 
+# The token cache every tiny fit shares: tokenizing the embedded corpus takes seconds, reading it back
+# a fraction of one, and the cache is keyed by every setting that changes it. Tests of the cache itself
+# give their own folder.
+SHARED_CACHE = Path(tempfile.mkdtemp(prefix="lit-gpt2-test-cache-"))
+atexit.register(shutil.rmtree, SHARED_CACHE, ignore_errors=True)
+
 
 @pytest.fixture
 def tiny_config() -> dict:
@@ -37,14 +45,14 @@ def tiny_module(tiny_config):
     return GPT2LitModule(config=tiny_config, warmup_steps=2)
 
 
-def tiny_fit_args(root: Path, *extra: str, epochs: int = 2) -> list[str]:
+def tiny_fit_args(root: Path, *extra: str, epochs: int = 2, cache_dir: Path = SHARED_CACHE) -> list[str]:
     """``lit-gpt2 fit`` arguments for a seconds-long run of the tiny model on the embedded corpus."""
     return [
         "fit",
         f"--model.config={TINY_CONFIG}",
         "--model.warmup_steps=2",
         "--data.block_size=32",
-        f"--data.cache_dir={root / 'cache'}",
+        f"--data.cache_dir={cache_dir}",
         "--seed_everything=7",
         f"--trainer.max_epochs={epochs}",
         "--trainer.limit_train_batches=4",
@@ -90,6 +98,22 @@ def run_cli():
         return 0
 
     return run
+
+
+@pytest.fixture(scope="session")
+def fitted(tmp_path_factory) -> Path:
+    """The run folder of one tiny ``lit-gpt2 fit`` (2 epochs), shared by the tests that only read it."""
+    root = tmp_path_factory.mktemp("fit")
+    main(tiny_fit_args(root, "--throughput.window_size=2"))
+    (run,) = (root / "runs" / "lit-gpt2").iterdir()
+    return run
+
+
+def copy_of_fitted(fitted: Path, root: Path) -> Path:
+    """``fitted``'s ``runs/`` copied under ``root``, as if ``tiny_fit_args(root)`` had trained there: for
+    tests that damage or add to a run (its checkpoints still record their first folder as best)."""
+    shutil.copytree(fitted.parent.parent, root / "runs")
+    return root / "runs" / "lit-gpt2" / fitted.name
 
 
 @pytest.fixture(scope="session")
