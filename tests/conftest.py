@@ -3,8 +3,11 @@
 import atexit
 import os
 import re
+import runpy
 import shutil
+import sys
 import tempfile
+from unittest import mock
 
 # Before any Hugging Face import: never touch the network, and keep caches out of the user's home.
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -86,6 +89,20 @@ def printed_val_ppl(output: str) -> float:
     return float(re.search(r"val/ppl\s*│\s*([\d.]+)", output).group(1))
 
 
+def run_script(path: Path, *args: str) -> int:
+    """``python path args``, in this process: no second interpreter to start and import torch into. Returns
+    the exit status; a ``SystemExit`` message goes to stderr, as the interpreter would print it."""
+    with mock.patch.object(sys, "argv", [str(path), *args]), torch.random.fork_rng():
+        try:
+            runpy.run_path(str(path), run_name="__main__")
+        except SystemExit as exit_:
+            if exit_.code is None or isinstance(exit_.code, int):
+                return exit_.code or 0
+            print(exit_.code, file=sys.stderr)
+            return 1
+    return 0
+
+
 @pytest.fixture
 def run_cli():
     """Run ``lit-gpt2`` in-process; returns the exit code (0 when it returns normally)."""
@@ -110,10 +127,9 @@ def fitted(tmp_path_factory) -> Path:
 
 
 def copy_of_fitted(fitted: Path, root: Path) -> Path:
-    """``fitted``'s ``runs/`` copied under ``root``, as if ``tiny_fit_args(root)`` had trained there: for
+    """The ``fitted`` run copied under ``root``, alone, as if ``tiny_fit_args(root)`` had trained there: for
     tests that damage or add to a run (its checkpoints still record their first folder as best)."""
-    shutil.copytree(fitted.parent.parent, root / "runs")
-    return root / "runs" / "lit-gpt2" / fitted.name
+    return shutil.copytree(fitted, root / "runs" / "lit-gpt2" / fitted.name)
 
 
 @pytest.fixture(scope="session")
