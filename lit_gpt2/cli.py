@@ -10,6 +10,7 @@ from argparse import ArgumentError
 from pathlib import Path
 from typing import Any, TypeVar
 
+import lightning as L
 import torch
 from jsonargparse import Namespace
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, RichProgressBar
@@ -17,6 +18,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from lit_gpt2.callbacks.architecture_summary import ArchitectureSummaryCallback
 from lit_gpt2.callbacks.export import HFExportCallback
+from lit_gpt2.callbacks.genre_accuracy import GenreAccuracyCallback
 from lit_gpt2.callbacks.throughput import TokenThroughputMonitor
 from lit_gpt2.checkpoints import best_checkpoint_recorded_in, find_last_checkpoint, verify_checkpoint
 from lit_gpt2.commands import COMMANDS
@@ -105,6 +107,18 @@ class LitGPT2CLI(LightningCLI):
             check_resume(config, self.subcommand)  # "last" and "best", now resolved
         if config.data.train_tokenizer:
             use_fitted_tokenizer(config)
+
+    def instantiate_trainer(self, **kwargs: Any) -> L.Trainer:
+        """The trainer, with ``GenreAccuracyCallback`` added when ``fit`` trains with genre codes: someone
+        turning codes on expects to see whether the model follows them. One given in the config wins."""
+        given = self.config[self.subcommand] if self.subcommand else self.config
+        built = self.config_init[self.subcommand] if self.subcommand else self.config_init
+        callbacks = built.trainer.get("callbacks") or []
+        callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+        coded = self.subcommand in (None, "fit") and given.data.control == "genre"  # None: run=False, fit by hand
+        if coded and "callbacks" not in kwargs and not any(isinstance(c, GenreAccuracyCallback) for c in callbacks):
+            kwargs["callbacks"] = [*callbacks, GenreAccuracyCallback()]
+        return super().instantiate_trainer(**kwargs)
 
     def after_fit(self) -> None:
         log_dir = self.trainer.log_dir  # a collective under DDP: asked on every rank

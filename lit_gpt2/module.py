@@ -175,9 +175,18 @@ class GPT2LitModule(L.LightningModule):
     def lora(self) -> bool:
         return self._peft is not None
 
+    @property
+    def attached_trainer(self) -> "L.Trainer | None":
+        """The trainer running this module, or None outside one (built for export, a command or a test)."""
+        try:
+            return self.trainer
+        except RuntimeError:  # Lightning's public ``trainer`` refuses a module no trainer runs
+            return None
+
     def setup(self, stage: str) -> None:
-        if self._trainer is not None:
-            strategy = self.trainer.strategy
+        trainer = self.attached_trainer
+        if trainer is not None:
+            strategy = trainer.strategy
             if self.lora and isinstance(strategy, FSDPStrategy):
                 raise UserInputError(
                     "model.lora does not work with FSDP (frozen and trainable weights would share FSDP's flat "
@@ -185,7 +194,7 @@ class GPT2LitModule(L.LightningModule):
                     "state are small anyway"
                 )
             self._resolve_speed_switches(strategy.root_device.type == "cuda", is_sharded(strategy))
-        block_size = getattr(self.trainer.datamodule, "block_size", None) if self._trainer else None
+        block_size = getattr(trainer.datamodule, "block_size", None) if trainer is not None else None
         if block_size is not None and block_size > self.context_length:
             raise UserInputError(
                 f"data.block_size={block_size} exceeds the model's context of {self.context_length} tokens: "
@@ -317,7 +326,7 @@ class GPT2LitModule(L.LightningModule):
         }
         for metric in metrics:
             metric.reset()
-        if self._trainer is not None and self.trainer.sanity_checking:
+        if self.attached_trainer is not None and self.trainer.sanity_checking:
             self._log_baseline(values)
             return
         for name, value in values.items():

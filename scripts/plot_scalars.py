@@ -1,4 +1,4 @@
-"""Draw logged scalars of one or more runs as a PNG (the README's curves), read from their TensorBoard events.
+"""Draw logged scalars of one or more runs as a PNG (the curves in docs/), read from their TensorBoard events.
 
     python scripts/plot_scalars.py runs/lit-gpt2/version_0 --tags val/genre_accuracy \\
         --reference 0.077 --reference_label chance --out docs/genre-accuracy.png

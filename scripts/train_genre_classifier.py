@@ -1,7 +1,7 @@
 """Train a small local genre classifier, for ``compare --classifier`` and the sample callback offline.
 
-Online, a hub text-classification model scores samples (README); offline there is none, so this fits a
-tiny sequence classifier from scratch to the training scripts of a source with genres (default:
+Online, a hub text-classification model scores samples (docs/decoding-strategies.md); offline there is
+none, so this fits a tiny sequence classifier from scratch to the training scripts of a source with genres (default:
 the embedded corpus), cut into windows of ``--window`` tokens, each labelled with its script's genre.
 The model is one transformer layer whose outputs are averaged over the window (XLM's ``mean`` summary):
 near a bag of words, which is what learns most from little data (a GPT-2 classifier, which reads only

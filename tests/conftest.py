@@ -1,8 +1,13 @@
 """Shared fixtures: a tiny GPT-2 architecture, offline settings, and a way to run the CLI in-process."""
 
+import atexit
 import os
 import re
+import runpy
+import shutil
+import sys
 import tempfile
+from unittest import mock
 
 # Before any Hugging Face import: never touch the network, and keep caches out of the user's home.
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -22,6 +27,12 @@ REPO = Path(__file__).resolve().parents[1]
 # Two layers, 32 wide: a forward pass over a 32-token block takes milliseconds on a CPU.
 TINY_CONFIG = {"n_layer": 2, "n_head": 2, "n_embd": 32, "n_positions": 128}
 
+# The token cache every tiny fit shares: tokenizing the embedded corpus takes seconds, reading it back
+# a fraction of one, and the cache is keyed by every setting that changes it. Tests of the cache itself
+# give their own folder.
+SHARED_CACHE = Path(tempfile.mkdtemp(prefix="lit-gpt2-test-cache-"))
+atexit.register(shutil.rmtree, SHARED_CACHE, ignore_errors=True)
+
 
 @pytest.fixture
 def tiny_config() -> dict:
@@ -37,14 +48,14 @@ def tiny_module(tiny_config):
     return GPT2LitModule(config=tiny_config, warmup_steps=2)
 
 
-def tiny_fit_args(root: Path, *extra: str, epochs: int = 2) -> list[str]:
+def tiny_fit_args(root: Path, *extra: str, epochs: int = 2, cache_dir: Path = SHARED_CACHE) -> list[str]:
     """``lit-gpt2 fit`` arguments for a seconds-long run of the tiny model on the embedded corpus."""
     return [
         "fit",
         f"--model.config={TINY_CONFIG}",
         "--model.warmup_steps=2",
         "--data.block_size=32",
-        f"--data.cache_dir={root / 'cache'}",
+        f"--data.cache_dir={cache_dir}",
         "--seed_everything=7",
         f"--trainer.max_epochs={epochs}",
         "--trainer.limit_train_batches=4",
@@ -78,6 +89,20 @@ def printed_val_ppl(output: str) -> float:
     return float(re.search(r"val/ppl\s*│\s*([\d.]+)", output).group(1))
 
 
+def run_script(path: Path, *args: str) -> int:
+    """``python path args``, in this process: no second interpreter to start and import torch into. Returns
+    the exit status; a ``SystemExit`` message goes to stderr, as the interpreter would print it."""
+    with mock.patch.object(sys, "argv", [str(path), *args]), torch.random.fork_rng():
+        try:
+            runpy.run_path(str(path), run_name="__main__")
+        except SystemExit as exit_:
+            if exit_.code is None or isinstance(exit_.code, int):
+                return exit_.code or 0
+            print(exit_.code, file=sys.stderr)
+            return 1
+    return 0
+
+
 @pytest.fixture
 def run_cli():
     """Run ``lit-gpt2`` in-process; returns the exit code (0 when it returns normally)."""
@@ -90,6 +115,21 @@ def run_cli():
         return 0
 
     return run
+
+
+@pytest.fixture(scope="session")
+def fitted(tmp_path_factory) -> Path:
+    """The run folder of one tiny ``lit-gpt2 fit`` (2 epochs), shared by the tests that only read it."""
+    root = tmp_path_factory.mktemp("fit")
+    main(tiny_fit_args(root, "--throughput.window_size=2"))
+    (run,) = (root / "runs" / "lit-gpt2").iterdir()
+    return run
+
+
+def copy_of_fitted(fitted: Path, root: Path) -> Path:
+    """The ``fitted`` run copied under ``root``, alone, as if ``tiny_fit_args(root)`` had trained there: for
+    tests that damage or add to a run (its checkpoints still record their first folder as best)."""
+    return shutil.copytree(fitted, root / "runs" / "lit-gpt2" / fitted.name)
 
 
 @pytest.fixture(scope="session")

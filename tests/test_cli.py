@@ -32,17 +32,6 @@ def test_config_parses_and_print_config_round_trips(config, run_cli, capsys, tmp
     assert yaml.safe_load(capsys.readouterr().out) == resolved
 
 
-@pytest.fixture(scope="module")
-def fitted(tmp_path_factory):
-    """One tiny ``lit-gpt2 fit`` (2 epochs) shared by the end-to-end tests below."""
-    from lit_gpt2.cli import main
-
-    root = tmp_path_factory.mktemp("fit")
-    main(tiny_fit_args(root, "--throughput.window_size=2"))
-    (run,) = (root / "runs" / "lit-gpt2").iterdir()
-    return run
-
-
 def _training_flops_per_token() -> int:
     from transformers import GPT2Config
 

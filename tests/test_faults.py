@@ -11,7 +11,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import REPO, tiny_fit_args
+from conftest import REPO, copy_of_fitted, tiny_fit_args
 
 
 @pytest.mark.parametrize("log_every_n_steps", [1, 10])  # checked every step; only before validation
@@ -42,8 +42,8 @@ def test_the_loss_is_checked_at_logging_intervals_and_validations_not_every_step
     assert len(checks) == 2 * 2 + 2
 
 
-def test_damaged_checkpoint_is_refused_by_fit_and_validate(run_cli, tmp_path, capsys):
-    assert run_cli(tiny_fit_args(tmp_path, epochs=1)) == 0
+def test_damaged_checkpoint_is_refused_by_fit_and_validate(run_cli, fitted, tmp_path, capsys):
+    copy_of_fitted(fitted, tmp_path)
     (last,) = (tmp_path / "runs").rglob("last.ckpt")
     broken = tmp_path / "broken.ckpt"
     data = bytearray(last.read_bytes())

@@ -11,7 +11,7 @@ from transformers import GPT2LMHeadModel, pipeline
 from conftest import TINY_CONFIG, tiny_fit_args
 from lit_gpt2.checkpoints import load_module
 from lit_gpt2.modeling.architecture import forward_flops_per_token
-from lit_gpt2.modeling.lora import LoraSettings, lora_parameter_count, merged_copy
+from lit_gpt2.modeling.lora import LoraSettings, merged_copy
 from lit_gpt2.module import GPT2LitModule
 
 pytest.importorskip("peft")
@@ -40,11 +40,7 @@ def _randomise_adapters(module: GPT2LitModule) -> None:
 def test_only_the_adapters_train_and_reach_the_optimizer(targets, per_layer):
     module = _lora_module(rank=4, target_modules=targets)
     trainable = [p for p in module.parameters() if p.requires_grad]
-    assert (
-        sum(p.numel() for p in trainable)
-        == 2 * per_layer
-        == lora_parameter_count(module.model, LoraSettings(rank=4, target_modules=targets))
-    )
+    assert sum(p.numel() for p in trainable) == 2 * per_layer  # rank x (in + out) per adapted layer, 2 layers
     optimizer, _ = module.optimizer_and_scheduler(total_steps=10, fused=False)
     in_optimizer = [p for group in optimizer.param_groups for p in group["params"]]
     assert {id(p) for p in in_optimizer} == {id(p) for p in trainable}
@@ -110,7 +106,7 @@ def test_lora_under_fsdp_is_refused_in_one_line_pointing_to_ddp():
     from lit_gpt2.errors import UserInputError
 
     module = _lora_module(rank=4)
-    module._trainer = SimpleNamespace(strategy=FSDPStrategy(), datamodule=None)
+    module.trainer = SimpleNamespace(strategy=FSDPStrategy(), datamodule=None)
     with pytest.raises(UserInputError, match="model.lora does not work with FSDP.*--trainer.strategy=ddp"):
         module.setup("fit")
 

@@ -89,7 +89,7 @@ def test_fused_adamw_is_switchable_and_on_by_default_on_cpu(tiny_config, fused_a
 
     module = GPT2LitModule(config=tiny_config, fused_adamw=fused_adamw)
     # All configure_optimizers asks of the trainer: the plan's length and the precision plugin (no scaler).
-    module._trainer = SimpleNamespace(estimated_stepping_batches=5, precision_plugin=Precision())
+    module.trainer = SimpleNamespace(estimated_stepping_batches=5, precision_plugin=Precision())
     optimizer = module.configure_optimizers()["optimizer"]
     assert optimizer.defaults["fused"] is expected
 

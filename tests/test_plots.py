@@ -72,19 +72,6 @@ def test_importing_the_package_leaves_the_matplotlib_backend_alone():
     assert done.stdout.split() == ["svg"]
 
 
-def test_no_module_uses_pyplot_or_sets_the_backend():
-    """pyplot is imported anyway by torchmetrics (through Lightning), so this reads the sources instead."""
-    banned = ("import matplotlib.pyplot", "from matplotlib import pyplot", "matplotlib.use(")
-    offenders = [
-        f"{path.relative_to(REPO)}: {needle}"
-        for folder in ("lit_gpt2", "bench")
-        for path in sorted((REPO / folder).rglob("*.py"))
-        for needle in banned
-        if needle in path.read_text()
-    ]
-    assert offenders == []
-
-
 @pytest.mark.parametrize("name", CHARTS)
 def test_chart_is_a_figure_pyplot_never_holds(name):
     figure = CHARTS[name]()

@@ -8,7 +8,7 @@ import torch
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import printed_val_ppl, tiny_fit_args
+from conftest import copy_of_fitted, printed_val_ppl, tiny_fit_args
 
 
 def _final(run_dir, version=None):
@@ -64,8 +64,8 @@ def test_a_resumed_run_with_the_watching_callbacks_logs_every_step_once(run_cli,
     assert [i.step for i in events.Images("attention/grid")] == [0, 4, 8]
 
 
-def test_last_picks_the_newest_run_with_a_checkpoint_and_validate_reads_it(run_cli, tmp_path, capsys):
-    assert run_cli(tiny_fit_args(tmp_path, epochs=1)) == 0
+def test_last_picks_the_newest_run_with_a_checkpoint_and_validate_reads_it(run_cli, fitted, tmp_path, capsys):
+    copy_of_fitted(fitted, tmp_path)
     runs = tmp_path / "runs" / "lit-gpt2"
     (runs / "version_1").mkdir()  # a later run that died before its first checkpoint
     capsys.readouterr()
@@ -106,8 +106,8 @@ def test_best_without_a_recorded_best_is_refused_in_one_line(run_cli, tmp_path, 
     assert error.startswith("lit-gpt2: error: --ckpt_path=best: ") and "records no best checkpoint" in error
 
 
-def test_best_from_a_damaged_last_checkpoint_is_refused_in_one_line(run_cli, tmp_path, capsys):
-    assert run_cli(tiny_fit_args(tmp_path, epochs=1)) == 0
+def test_best_from_a_damaged_last_checkpoint_is_refused_in_one_line(run_cli, fitted, tmp_path, capsys):
+    copy_of_fitted(fitted, tmp_path)
     (last,) = (tmp_path / "runs").rglob("last.ckpt")
     last.write_bytes(last.read_bytes()[: last.stat().st_size // 2])  # cut off, as by a full disk
     args = [a for a in tiny_fit_args(tmp_path) if a != "fit"]

@@ -29,10 +29,19 @@ class AttentionProbe:
     attention_mask: torch.Tensor  # (batch, T)
 
 
+def attention_implementation(model: PreTrainedModel) -> str | None:
+    """The attention kernel the model runs (``sdpa``, ``eager``, ...).
+
+    transformers 5 sets it with the public ``set_attn_implementation`` but has no public getter: its own
+    documentation reads ``config._attn_implementation``, as this does, in this one place.
+    """
+    return model.config._attn_implementation
+
+
 @contextmanager
 def eager_attention(model: PreTrainedModel):
     """Eager attention inside the block, the original implementation restored afterwards, even on error."""
-    original = model.config._attn_implementation
+    original = attention_implementation(model)
     if original != "eager":
         model.set_attn_implementation("eager")
     try:

@@ -11,11 +11,11 @@ from lit_gpt2.callbacks.periodic import PeriodicTensorBoardCallback
 from lit_gpt2.callbacks.tensorboard import add_figure, tensorboard_writer
 from lit_gpt2.decoding.classify import classify_texts, label_shares, load_classifier
 from lit_gpt2.decoding.distribution import next_token_distribution
-from lit_gpt2.decoding.evaluate import evaluate_samples
-from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, generate_samples
+from lit_gpt2.decoding.generate import DEFAULT_PROMPTS
+from lit_gpt2.decoding.grid import sample_grid
 from lit_gpt2.decoding.strategies import DEFAULT_CALLBACK_STRATEGIES, resolve_strategies
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.modeling.control import check_genre, coded_prompts, model_genres
+from lit_gpt2.modeling.control import check_genre, model_genres
 from lit_gpt2.plots import label_share_bars, next_token_chart
 
 
@@ -100,22 +100,20 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
     ) -> dict[str, float]:
         step = trainer.global_step
         scalars, shares = {}, {}
-        for strategy in self.strategies:
-            for genre in [None, *self.genres]:
-                prompts = coded_prompts(pl_module.model, self.prompts, genre)
-                samples = generate_samples(
-                    pl_module.model, pl_module.tokenizer, prompts, strategy, self.max_new_tokens, self.seed, sharded
-                )
-                result = evaluate_samples(pl_module.model, samples)
-                name = strategy.name if genre is None else f"{strategy.name}/{genre}"
-                scalars |= {f"gen/{name}/{metric}": value for metric, value in result.metrics.items()}
-                if self._classifier is not None:
-                    scores = classify_texts(self._classifier, samples.texts)
-                    scalars |= {f"gen/{name}/classifier/{key}": value for key, value in scores.items()}
-                    shares[name] = label_shares(scores)
-                if writer is not None:
-                    writer.add_text(f"samples/{name}", result.samples.markdown(), step)
-                self.last_samples[name] = list(zip(samples.prompts, samples.texts))
+        model, genres = pl_module.model, [None, *self.genres]
+        grid = sample_grid(
+            model, pl_module.tokenizer, self.prompts, self.strategies, genres, self.max_new_tokens, self.seed, sharded
+        )
+        for (strategy, genre), result in grid.items():
+            name = strategy.name if genre is None else f"{strategy.name}/{genre}"
+            scalars |= {f"gen/{name}/{metric}": value for metric, value in result.metrics.items()}
+            if self._classifier is not None:
+                scores = classify_texts(self._classifier, result.samples.texts)
+                scalars |= {f"gen/{name}/classifier/{key}": value for key, value in scores.items()}
+                shares[name] = label_shares(scores)
+            if writer is not None:
+                writer.add_text(f"samples/{name}", result.samples.markdown(), step)
+            self.last_samples[name] = list(zip(result.samples.prompts, result.samples.texts))
         distribution = next_token_distribution(pl_module.model, pl_module.tokenizer, self.chart_prompt)
         if writer is not None:
             add_figure(writer, "probs/next_token", next_token_chart(distribution), step)

@@ -1,6 +1,7 @@
 """``lit-gpt2 compare``: the strategy grid on one prompt set, optionally for two models, as a report folder."""
 
 import csv
+from functools import partial
 from pathlib import Path
 
 from rich.progress import track
@@ -9,12 +10,12 @@ from lit_gpt2.checkpoints import check_model_spec, load_model_and_tokenizer
 from lit_gpt2.commands.prompts import read_prompts
 from lit_gpt2.decoding.classify import classify_texts, label_shares, load_classifier
 from lit_gpt2.decoding.distribution import next_token_distribution
-from lit_gpt2.decoding.evaluate import StrategyResult, evaluate_samples
-from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, check_generation_controls, generate_samples
+from lit_gpt2.decoding.evaluate import StrategyResult
+from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, check_generation_controls
+from lit_gpt2.decoding.grid import sample_grid
 from lit_gpt2.decoding.reading import read_comparison
 from lit_gpt2.decoding.strategies import PRESETS, resolve_strategies
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.modeling.control import coded_prompts
 from lit_gpt2.plots import label_share_bars, metric_bars, next_token_chart
 
 CHARTED = (
@@ -80,20 +81,22 @@ def compare_command(
     (folder / "charts").mkdir(parents=True, exist_ok=True)
 
     # A row per strategy and genre asked for (None: no code), named "top-p-0.9 [noir]" in the report.
-    rows = {row_name(s.name, genre): (s, genre) for s in chosen for genre in genres or [None]}
+    asked: list[str | None] = list(genres or [None])
+    rows = {row_name(s.name, genre): (s, genre) for s in chosen for genre in asked}
     runs: dict[str, dict[str, StrategyResult]] = {}
     for label, spec in (("model", model), ("baseline", baseline)):
         if spec is None:
             continue
         loaded, tokenizer = load_model_and_tokenizer(spec)
-        asked = {genre: _coded(loaded, prompts, genre, label) for genre in genres or [None]}  # before it generates
-        runs[label] = {
-            row: evaluate_samples(
-                loaded,
-                generate_samples(loaded, tokenizer, asked[genre], s, max_new_tokens, seed, False, num_samples, stop),
-            )
-            for row, (s, genre) in track(rows.items(), description=f"{label}: strategies")
-        }
+        progress = partial(track, description=f"{label}: strategies")
+        try:
+            grid = sample_grid(
+                loaded, tokenizer, prompts, chosen, asked, max_new_tokens, seed,
+                progress=progress, num_samples=num_samples, stop=stop,
+            )  # fmt: skip
+        except UserInputError as err:  # a genre the model lacks: say which model
+            raise UserInputError(f"{label}: {err}") from None
+        runs[label] = {row_name(s.name, genre): result for (s, genre), result in grid.items()}
         chart = next_token_chart(next_token_distribution(loaded, tokenizer, prompts[0]))
         chart.savefig(folder / "charts" / f"next_token_{label}.png", dpi=110)
 
@@ -133,13 +136,6 @@ def compare_command(
 def row_name(strategy: str, genre: str | None) -> str:
     """A report row: the strategy, and the genre asked for when there is one ("top-p-0.9 [noir]")."""
     return strategy if genre is None else f"{strategy} [{genre}]"
-
-
-def _coded(model, prompts: list[str], genre: str | None, label: str) -> list[str]:
-    try:
-        return coded_prompts(model, prompts, genre)
-    except UserInputError as err:
-        raise UserInputError(f"{label}: {err}") from None
 
 
 def _prefixed(scores: dict[str, float]) -> dict[str, float]:

@@ -5,49 +5,13 @@ way to declare options, ``--help`` from the docstring, ``--config`` and ``--prin
 and the same function callable from Python.
 """
 
+import inspect
 import json
-import sys
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
-from jsonargparse import ArgumentParser, Namespace, auto_cli
-
-
-class CommandParser(ArgumentParser):
-    """Also takes a list option's values space-separated, the form people type first:
-    ``--compare bert bart t5`` as well as jsonargparse's ``--compare '[bert, bart, t5]'``. A list
-    option given more than once collects its values (``--prompt A --prompt B``). Errors are raised
-    (``exit_on_error=False``) for ``lit_gpt2.cli.main`` to print in one line, without the usage."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("exit_on_error", False)
-        super().__init__(*args, **kwargs)
-
-    def parse_args(self, args: Sequence[str] | None = None, namespace: Namespace | None = None, **kwargs):
-        args = sys.argv[1:] if args is None else list(args)
-        args = bare_flags_true(args, self.bool_options())
-        return super().parse_args(join_list_values(args, self.list_options()), namespace, **kwargs)
-
-    def bool_options(self) -> set[str]:
-        """Each boolean option string, which may then be given bare: ``--overwrite`` for ``--overwrite=true``."""
-        options = set()
-        for action in self._actions:
-            hint = getattr(action, "_typehint", None)
-            if hint is bool or (
-                typing.get_origin(hint) in (typing.Union, types.UnionType) and bool in typing.get_args(hint)
-            ):
-                options |= {option for option in action.option_strings if option.startswith("--")}
-        return options
-
-    def list_options(self) -> dict[str, bool]:
-        """Each list-typed option string, and whether its items are plain strings."""
-        options = {}
-        for action in self._actions:
-            item = _list_item_type(getattr(action, "_typehint", None))
-            if item is not None:
-                options |= {option: item is str for option in action.option_strings if option.startswith("--")}
-        return options
+from jsonargparse import auto_cli
 
 
 def bare_flags_true(args: list[str], bool_options: set[str]) -> list[str]:
@@ -107,6 +71,35 @@ def _list_item_type(typehint: object) -> type | None:
     return None
 
 
+def list_options(function: Callable[..., object]) -> dict[str, bool]:
+    """Each list-typed parameter of ``function`` as its option string, and whether its items are plain strings."""
+    hints = typing.get_type_hints(function)
+    options = {}
+    for name in inspect.signature(function).parameters:
+        item = _list_item_type(hints.get(name))
+        if item is not None:
+            options[f"--{name}"] = item is str
+    return options
+
+
+def bool_options(function: Callable[..., object]) -> set[str]:
+    """Each boolean parameter of ``function`` as its option string, which may then be given bare:
+    ``--overwrite`` for ``--overwrite=true``."""
+    hints = typing.get_type_hints(function)
+    return {
+        f"--{name}"
+        for name in inspect.signature(function).parameters
+        if hints.get(name) is bool or bool in typing.get_args(hints.get(name))
+    }
+
+
 def run_command(name: str, function: Callable[..., object], argv: list[str]) -> None:
-    """Parse ``argv`` against ``function``'s signature and call it (``lit-gpt2 NAME ...``)."""
-    auto_cli(function, args=argv, as_positional=False, parser_class=CommandParser, prog=f"lit-gpt2 {name}")
+    """Parse ``argv`` against ``function``'s signature and call it (``lit-gpt2 NAME ...``).
+
+    A list option also takes its values space-separated, the form people type first: ``--compare bert
+    bart t5`` as well as jsonargparse's ``--compare '[bert, bart, t5]'``; given more than once, it
+    collects its values (``--prompt A --prompt B``).
+    """
+    args = join_list_values(bare_flags_true(list(argv), bool_options(function)), list_options(function))
+    # Errors are raised, for lit_gpt2.cli.main to print in one line without the usage.
+    auto_cli(function, args=args, as_positional=False, prog=f"lit-gpt2 {name}", exit_on_error=False)

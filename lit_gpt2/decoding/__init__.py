@@ -1,4 +1,5 @@
-"""Decoding: named strategy presets, batched generation, and generation metrics (pure functions)."""
+"""Decoding: named strategy presets, batched generation, the strategy x genre sample grid, and generation
+metrics (pure functions)."""
 
 from lit_gpt2.decoding.strategies import DEFAULT_CALLBACK_STRATEGIES, PRESETS, DecodingStrategy, resolve_strategies
 

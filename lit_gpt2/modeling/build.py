@@ -43,8 +43,8 @@ def build_model(
             gpt2_config.vocab_size = vocab_size
         if eos_token_id is not None:
             gpt2_config.bos_token_id = gpt2_config.eos_token_id = eos_token_id
-        gpt2_config._attn_implementation = attn_implementation
         model = GPT2LMHeadModel(gpt2_config)
+        model.set_attn_implementation(attn_implementation)
     if pretrained and vocab_size is not None and model.config.vocab_size < vocab_size:
         # Tokens added to the pretrained tokenizer (control codes): new embedding rows, the head still tied.
         model.resize_token_embeddings(vocab_size)

@@ -72,17 +72,6 @@ def apply_lora(model: GPT2LMHeadModel, settings: LoraSettings) -> "PeftModel":
         return get_peft_model(model, config)
 
 
-def lora_parameter_count(model: GPT2LMHeadModel, settings: LoraSettings) -> int:
-    """Trainable parameters LoRA adds: rank x (in + out) per adapted layer."""
-    total = 0
-    for name, module in model.named_modules():
-        layer = getattr(module, "base_layer", module)  # the Conv1D itself once adapters are injected
-        if name.rsplit(".", 1)[-1] in settings.target_modules and hasattr(layer, "nf"):
-            n_in, n_out = layer.weight.shape  # Conv1D: (in, out)
-            total += settings.rank * (n_in + n_out)
-    return total
-
-
 def merged_copy(peft_model: "PeftModel") -> GPT2LMHeadModel:
     """A plain ``GPT2LMHeadModel`` with the adapters merged into its weights; the trained model is untouched."""
     return copy.deepcopy(peft_model).merge_and_unload()

@@ -2,7 +2,7 @@ import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from lit_gpt2.attention.probe import eager_attention, probe_attention
+from lit_gpt2.attention.probe import attention_implementation, eager_attention, probe_attention
 from lit_gpt2.attention.statistics import attention_statistics, classify_heads
 from lit_gpt2.modeling.tokenizer import load_tokenizer
 
@@ -11,9 +11,9 @@ TEXTS = ["INT. DINER - NIGHT\n\nMARGO\nKitchen closed.", "DEAN\nHi."]
 
 def test_attention_is_causal_rows_sum_to_one_and_eager_is_restored(tiny_module):
     model = tiny_module.model
-    assert model.config._attn_implementation == "sdpa"
+    assert attention_implementation(model) == "sdpa"
     probe = probe_attention(model, tiny_module.tokenizer, TEXTS)
-    assert model.config._attn_implementation == "sdpa"
+    assert attention_implementation(model) == "sdpa"
     assert len(probe.attentions) == model.config.n_layer
     for attention in probe.attentions:
         assert torch.count_nonzero(torch.triu(attention, diagonal=1)) == 0
@@ -26,9 +26,9 @@ def test_attention_is_causal_rows_sum_to_one_and_eager_is_restored(tiny_module):
 def test_eager_switch_is_restored_even_when_the_probe_fails(tiny_module):
     model = tiny_module.model
     with pytest.raises(RuntimeError, match="boom"), eager_attention(model):
-        assert model.config._attn_implementation == "eager"
+        assert attention_implementation(model) == "eager"
         raise RuntimeError("boom")
-    assert model.config._attn_implementation == "sdpa"
+    assert attention_implementation(model) == "sdpa"
 
 
 def _previous_token_model() -> GPT2LMHeadModel:

@@ -6,8 +6,10 @@ import docstring_parser
 import pytest
 
 from lit_gpt2.commands import COMMANDS
+from lit_gpt2.commands.attention import attention_command
+from lit_gpt2.commands.compare import compare_command
 from lit_gpt2.commands.generate import generate_command
-from lit_gpt2.commands.runner import join_list_values
+from lit_gpt2.commands.runner import join_list_values, list_options
 from lit_gpt2.decoding.strategies import OVERRIDABLE
 
 LISTS = {"--compare": True, "--heads": False}
@@ -27,6 +29,11 @@ LISTS = {"--compare": True, "--heads": False}
 )
 def test_list_options_take_space_separated_and_repeated_values(args, expected):
     assert join_list_values(args, LISTS) == expected
+
+
+def test_list_options_are_read_from_the_signature_with_whether_items_are_text():
+    assert list_options(compare_command) == {"--prompt": True, "--strategies": True, "--genres": True}
+    assert list_options(attention_command) == {"--heads": False}  # (layer, head) pairs
 
 
 def test_architecture_compares_space_separated_families(run_cli, capsys):

@@ -24,7 +24,7 @@ def test_trained_tokenizer_drives_a_from_scratch_fit(run_cli, tmp_path):
 
 
 def test_data_train_tokenizer_fits_once_and_drives_model_and_data(run_cli, tmp_path):
-    args = tiny_fit_args(tmp_path, "--data.train_tokenizer=400", epochs=1)
+    args = tiny_fit_args(tmp_path, "--data.train_tokenizer=400", epochs=1, cache_dir=tmp_path / "cache")
     assert run_cli(args) == 0
     (cached,) = (tmp_path / "cache" / "tokenizers").iterdir()
     first = (cached / "tokenizer.json").stat().st_mtime_ns

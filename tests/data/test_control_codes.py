@@ -65,6 +65,30 @@ def test_a_coded_fit_logs_genre_accuracy_and_exports_its_codes(run_cli, tmp_path
     assert generator.tokenizer.convert_tokens_to_ids("<|genre:noir|>") == 50257 + 6  # 7th genre, sorted
 
 
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--data.control=genre"], [64]),  # added, with its defaults
+        # one given in the config wins
+        (
+            ["--data.control=genre", "--trainer.callbacks+=GenreAccuracyCallback", "--trainer.callbacks.max_tokens=8"],
+            [8],
+        ),
+        ([], []),  # no codes, nothing to measure
+    ],
+)
+def test_genre_codes_bring_one_genre_accuracy_callback(tmp_path, extra, expected):
+    """A user turning codes on expects to see whether they work, without adding the callback by hand."""
+    from lit_gpt2.callbacks import GenreAccuracyCallback
+    from lit_gpt2.cli import TRAINER_DEFAULTS, LitGPT2CLI
+    from lit_gpt2.module import GPT2LitModule
+
+    args = tiny_fit_args(tmp_path, *extra)[1:]  # without "fit": run=False builds and stops
+    cli = LitGPT2CLI(GPT2LitModule, MovieScriptsDataModule, trainer_defaults=TRAINER_DEFAULTS, run=False, args=args)
+    found = [c.max_tokens for c in cli.trainer.callbacks if isinstance(c, GenreAccuracyCallback)]
+    assert found == expected
+
+
 def test_genre_accuracy_without_codes_is_refused_in_one_line(run_cli, tmp_path, capsys):
     config = tmp_path / "genre.yaml"
     config.write_text(
