@@ -97,6 +97,11 @@ class LitGPT2CLI(LightningCLI):
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config
         check_trainer(config.trainer, self.subcommand)
+        if config.trainer.enable_progress_bar is False:
+            # Lightning refuses a bar callback beside enable_progress_bar=false, and ours is always there:
+            # switch the bar itself off instead.
+            config.progress_bar.refresh_rate = 0
+            config.trainer.enable_progress_bar = None
         if config.trainer.precision is None:
             config.trainer.precision = default_precision(config.trainer.accelerator)
         if config.get("ckpt_path") in ("last", "best"):

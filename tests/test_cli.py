@@ -165,3 +165,18 @@ def test_a_whole_set_sanity_check_is_logged_as_the_step_0_baseline(run_cli, tmp_
         assert [e.step for e in events.Scalars(tag)] == [0, 3]  # before training, then after 4 steps
     # Random weights over GPT-2's vocabulary: the baseline perplexity is of the order of the vocabulary.
     assert events.Scalars("val/ppl")[0].value > 10_000
+
+
+def test_enable_progress_bar_false_turns_the_bar_off_instead_of_failing(tmp_path):
+    """The default RichProgressBar callback made Lightning refuse --trainer.enable_progress_bar=false."""
+    from lightning.pytorch.callbacks import RichProgressBar
+
+    from conftest import tiny_fit_args
+    from lit_gpt2.cli import TRAINER_DEFAULTS, LitGPT2CLI
+    from lit_gpt2.data.datamodule import MovieScriptsDataModule
+    from lit_gpt2.module import GPT2LitModule
+
+    args = tiny_fit_args(tmp_path, "--trainer.enable_progress_bar=false")[1:]  # run=False builds and stops
+    cli = LitGPT2CLI(GPT2LitModule, MovieScriptsDataModule, trainer_defaults=TRAINER_DEFAULTS, run=False, args=args)
+    bars = [c for c in cli.trainer.callbacks if isinstance(c, RichProgressBar)]
+    assert len(bars) == 1 and bars[0].is_disabled
