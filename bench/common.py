@@ -5,6 +5,7 @@ import json
 import resource
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -155,6 +156,24 @@ def model_flops_utilization(cfg: BenchConfig, tokens_per_second: float) -> float
     dtype = torch.bfloat16 if cfg.precision == "bf16-mixed" else torch.float32
     peak = get_available_flops(torch.device("cuda"), dtype)
     return tokens_per_second * training_flops_per_token(cfg) / peak if peak else None
+
+
+def timed_steps(step: Callable[[], object], steps: int, device: str, warmup: int = 1) -> tuple[float, float]:
+    """Seconds per step of ``steps`` calls after ``warmup`` untimed ones, and the peak memory in MiB: the
+    GPU's allocations on CUDA, else the process's resident set."""
+    for _ in range(warmup):
+        step()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    seconds = (time.perf_counter() - start) / steps
+    if device == "cuda":
+        return seconds, torch.cuda.max_memory_allocated() / 2**20
+    return seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 class StepClock:

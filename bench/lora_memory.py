@@ -11,14 +11,12 @@ Writes bench/results/lora_memory_<device>.md and .json.
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
-import time
 
 import torch
 
-from bench.common import write_report
+from bench.common import timed_steps, write_report
 from lit_gpt2.modeling.lora import LoraSettings
 from lit_gpt2.module import GPT2LitModule
 
@@ -43,26 +41,13 @@ def measure(preset: str, lora: bool, device: str, batch_size: int, block_size: i
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
 
-    for _ in range(2):
-        step()
-    if device == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    if device == "cuda":
-        torch.cuda.synchronize()
-    seconds = time.perf_counter() - start
-    if device == "cuda":
-        peak_mib = torch.cuda.max_memory_allocated() / 2**20
-    else:
-        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    seconds_per_step, peak_mib = timed_steps(step, steps, device, warmup=2)
     return {
         "preset": preset,
         "mode": f"LoRA r={rank}" if lora else "full",
         "trainable_parameters": sum(p.numel() for p in module.parameters() if p.requires_grad),
         "parameters": sum(p.numel() for p in module.parameters()),
-        "tokens_per_second": steps * batch_size * block_size / seconds,
+        "tokens_per_second": batch_size * block_size / seconds_per_step,
         "peak_memory_mib": peak_mib,
     }
 

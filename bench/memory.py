@@ -15,14 +15,12 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
-import time
 
 import torch
 
-from bench.common import write_report
+from bench.common import timed_steps, write_report
 from lit_gpt2.module import GPT2LitModule
 
 TINY = {"n_layer": 2, "n_head": 2, "n_embd": 64, "n_positions": 64}  # for a quick check
@@ -52,19 +50,7 @@ def measure(preset: str, checkpointing: bool, device: str, batch_size: int, bloc
         optimizer.zero_grad(set_to_none=True)
         return loss.item()
 
-    step()
-    if device == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    if device == "cuda":
-        torch.cuda.synchronize()
-    seconds = (time.perf_counter() - start) / steps
-    if device == "cuda":
-        peak_mib = torch.cuda.max_memory_allocated() / 2**20
-    else:
-        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    seconds, peak_mib = timed_steps(step, steps, device)
     return {
         "preset": preset,
         "gradient_checkpointing": checkpointing,
