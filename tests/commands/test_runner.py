@@ -32,8 +32,18 @@ def test_list_options_take_space_separated_and_repeated_values(args, expected):
 
 
 def test_list_options_are_read_from_the_signature_with_whether_items_are_text():
-    assert list_options(compare_command) == {"--prompt": True, "--strategies": True, "--genres": True}
+    expected = {"--prompt": True, "--strategies": True, "--genres": True, "--stop": True}
+    assert list_options(compare_command) == expected
     assert list_options(attention_command) == {"--heads": False}  # (layer, head) pairs
+
+
+def test_boolean_options_are_read_from_the_signature_and_may_be_given_bare():
+    from lit_gpt2.commands.export import export_command
+    from lit_gpt2.commands.runner import bare_flags_true, bool_options
+
+    assert bool_options(export_command) == {"--overwrite"}
+    args = ["--out", "x", "--overwrite", "--ckpt_path", "c"]
+    assert bare_flags_true(args, {"--overwrite"}) == ["--out", "x", "--overwrite=true", "--ckpt_path", "c"]
 
 
 def test_architecture_compares_space_separated_families(run_cli, capsys):
