@@ -20,12 +20,21 @@ _METRICS = {
 }
 
 
+def _epochs_done(trainer: L.Trainer) -> float:
+    """Epochs trained so far, fractions included: a checkpoint saved at an epoch's end has finished
+    ``current_epoch + 1`` epochs, one saved mid-epoch a fraction of the current one."""
+    steps_per_epoch = trainer.num_training_batches / max(1, trainer.accumulate_grad_batches)
+    if not math.isfinite(steps_per_epoch) or steps_per_epoch < 1:  # a stream: epochs have no fixed length
+        return float(trainer.current_epoch)
+    return round(trainer.global_step / int(steps_per_epoch), 2)
+
+
 def card_facts(trainer: L.Trainer, module: L.LightningModule) -> dict[str, Any]:
     """The run's data, training settings, validation metrics and last samples, as plain values (a
     checkpoint stores them; ``torch.load(weights_only=True)`` reads them back)."""
     facts: dict[str, Any] = {
         "training": {
-            "epochs": trainer.current_epoch,
+            "epochs": _epochs_done(trainer),
             "max_epochs": trainer.max_epochs,
             "steps": trainer.global_step,
             "precision": str(trainer.precision),
@@ -120,7 +129,8 @@ def model_card(module: L.LightningModule, facts: dict[str, Any] | None = None) -
     training = facts.get("training")
     if training:
         lines.append(
-            f"- {training['steps']:,} optimizer steps, {training['epochs']} epoch(s) done of {training['max_epochs']}; "
+            f"- {training['steps']:,} optimizer steps, {training['epochs']:g} epoch(s) done of "
+            f"{training['max_epochs']}; "
             f"precision {training['precision']}, {training['devices']} device(s), gradient accumulation "
             f"{training['accumulate_grad_batches']}."
         )

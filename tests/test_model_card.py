@@ -28,6 +28,7 @@ def test_fit_and_export_write_a_card_with_data_metrics_and_samples(run_cli, tmp_
     assert "| validation perplexity |" in text and "| validation bits per byte |" in text
     assert "### greedy" in text and "### top-k-40" in text and "INT. DINER - NIGHT" in text
     assert "Gradient checkpointing on." in text and "## What it is not for" in text
+    assert "4 optimizer steps, 1 epoch(s) done of 1" in text  # the checkpoint at the epoch's end: one whole epoch
 
     exported = tmp_path / "again"
     assert run_cli(["export", f"--ckpt_path={run / 'checkpoints' / 'last.ckpt'}", f"--out={exported}"]) == 0
