@@ -65,7 +65,8 @@ class GPT2LitModule(L.LightningModule):
             Default (None): 64 on GPUs, 1 (no padding) on CPUs.
         loss_chunk_size: Tokens per chunk of the fused LM-head + cross-entropy, which never holds the
             whole batch's logits (same loss; faster and smaller on CPUs, slower on GPUs: see
-            ``python -m bench.optimisations``); 0 uses transformers' own loss on full logits. Default
+            ``python -m bench.optimisations``); 0 computes it on full logits (transformers' own loss when
+            ``lean_forward`` is off). Default
             (None): 1024 on CPUs, 0 on GPUs.
         compile: ``torch.compile`` the training and evaluation loss computation (not the side passes:
             generation's growing shapes would recompile at every length). Default (None): on for
@@ -225,8 +226,8 @@ class GPT2LitModule(L.LightningModule):
     ) -> torch.Tensor:
         if self._lean and attention_mask is None:  # packed blocks: causal, nothing padded
             hidden = lean_hidden_states(self.model, input_ids)
-        # transformers' forward builds a key/value cache unless told not to: no use while training.
         elif self._lean or self._loss_chunk_size:
+            # transformers' forward builds a key/value cache unless told not to: no use while training.
             hidden = self.model.transformer(
                 input_ids=input_ids, attention_mask=attention_mask, use_cache=False
             ).last_hidden_state

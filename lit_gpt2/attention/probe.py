@@ -13,6 +13,7 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from lit_gpt2.attention.head_scores import head_scores, repeated_random_tokens
+from lit_gpt2.modeling.build import attention_implementation
 from lit_gpt2.modeling.inference import inference_pass
 
 # The watching callbacks' default probe: a scene heading, a cue, a parenthetical and two dialogue lines.
@@ -27,15 +28,6 @@ class AttentionProbe:
     tokens: list[list[str]]  # each text's token strings, without padding
     attentions: tuple[torch.Tensor, ...]  # per layer: (batch, heads, T, T), on the CPU
     attention_mask: torch.Tensor  # (batch, T)
-
-
-def attention_implementation(model: PreTrainedModel) -> str | None:
-    """The attention kernel the model runs (``sdpa``, ``eager``, ...).
-
-    transformers 5 sets it with the public ``set_attn_implementation`` but has no public getter: its own
-    documentation reads ``config._attn_implementation``, as this does, in this one place.
-    """
-    return model.config._attn_implementation
 
 
 @contextmanager

@@ -4,7 +4,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from transformers import GPT2Config, GPT2LMHeadModel
+from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedModel
 
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.modeling.hub import hub_reachable
@@ -113,3 +113,12 @@ def enable_gradient_checkpointing(model: GPT2LMHeadModel) -> None:
     """
     model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     model.config.use_cache = False
+
+
+def attention_implementation(model: PreTrainedModel) -> str | None:
+    """The attention kernel the model runs (``sdpa``, ``eager``, ...).
+
+    transformers 5 sets it with the public ``set_attn_implementation`` but has no public getter: its own
+    documentation reads ``config._attn_implementation``, as this does, in this one place.
+    """
+    return model.config._attn_implementation

@@ -18,13 +18,15 @@ from transformers import GPT2LMHeadModel
 from transformers.activations import NewGELUActivation
 from transformers.models.gpt2.modeling_gpt2 import GPT2MLP, GPT2Attention, GPT2Block
 
+from lit_gpt2.modeling.build import attention_implementation
+
 
 def lean_unsupported(model: GPT2LMHeadModel) -> str | None:
     """Why the lean forward cannot stand in for this model's, or None when it can."""
     config = model.config
     if config.add_cross_attention:
         return "cross-attention"
-    if config.reorder_and_upcast_attn and config._attn_implementation == "eager":
+    if config.reorder_and_upcast_attn and attention_implementation(model) == "eager":
         return "reorder_and_upcast_attn"
     return None
 
