@@ -64,6 +64,19 @@ def run_raw(cfg: BenchConfig) -> StepClock:
     return _raw_loop(cfg, data.train_dataloader(), model, loss_of, optimizer, scheduler)
 
 
+def run_ours_loop(cfg: BenchConfig) -> StepClock:
+    """lit-gpt2's training step (the module's own loss, the lean forward by default, and its fused AdamW)
+    in the raw loop, without Lightning's Trainer: ``ours`` over this is what the Trainer costs per step."""
+    module, data = build(cfg)
+    module = module.to(cfg.device).train()
+    optimizer, scheduler = module.optimizer_and_scheduler(cfg.steps, fused=True)
+
+    def loss_of(input_ids: torch.Tensor) -> torch.Tensor:
+        return module.shared_step({"input_ids": input_ids})[0]
+
+    return _raw_loop(cfg, data.train_dataloader(), module, loss_of, optimizer, scheduler)
+
+
 def run_nanogpt(cfg: BenchConfig, bias: bool) -> StepClock:
     """nanoGPT's own ``model.py`` in the raw loop: the same data and order, shape, initial weights (copied
     from the GPT-2 model; with ``bias=False`` nanoGPT has no biases to copy), AdamW groups, schedule,
@@ -198,6 +211,7 @@ def run_hf(cfg: BenchConfig) -> StepClock:
 RUNNERS = {
     "ours": run_ours,
     "raw": run_raw,
+    "ours-loop": run_ours_loop,
     "hf": run_hf,
     "nanogpt": lambda cfg: run_nanogpt(cfg, bias=False),  # as nanoGPT's users run it (its default)
     "nanogpt-bias": lambda cfg: run_nanogpt(cfg, bias=True),  # with GPT-2's biases, as our model has

@@ -17,16 +17,19 @@ from bench.common import add_run_arguments, config_from_args, write_report
 from bench.train_speed import markdown, side_by_side
 
 RUNNERS = ("ours", "nanogpt", "nanogpt-bias")
+# ``ours-loop``: lit-gpt2's step without Lightning's Trainer, to see what the Trainer costs per step.
+OPTIONAL = ("ours-loop",)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.vs_nanogpt", description=__doc__.split("\n\n")[0])
     add_run_arguments(parser)
+    parser.add_argument("--also", nargs="*", choices=OPTIONAL, default=[], help="runners to add to the three")
     parser.set_defaults(size="nanogpt-cpu", batch_size=12, vocab=512)
     args = parser.parse_args(argv)
     cfg = config_from_args(args)
     # nanoGPT without biases is another function of other weights: its loss differs, so it is not compared.
-    report = side_by_side(cfg, RUNNERS, args.repeats, same_loss=("ours", "nanogpt-bias"))
+    report = side_by_side(cfg, (*RUNNERS, *args.also), args.repeats, same_loss=("ours", "nanogpt-bias"))
     write_report(args.out, f"vs_nanogpt_{cfg.size}_{cfg.device}", report, markdown(report))
 
 
