@@ -13,8 +13,8 @@ from matplotlib.figure import Figure
 from PIL import Image
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from lit_gpt2.attention.lens import surprisal_pass
-from lit_gpt2.attention.probe import probe_attention
+from lit_gpt2.inspect.lens import surprisal_pass
+from lit_gpt2.inspect.probe import probe_attention
 from lit_gpt2.decoding.distribution import next_token_distribution
 from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, generate_samples
 from lit_gpt2.decoding.strategies import PRESETS, customised

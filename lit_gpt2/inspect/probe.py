@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from lit_gpt2.attention.head_scores import head_scores, repeated_random_tokens
+from lit_gpt2.inspect.head_scores import head_scores, repeated_random_tokens
 from lit_gpt2.modeling.build import attention_implementation
 from lit_gpt2.modeling.inference import inference_pass
 
