@@ -3,7 +3,8 @@
 import lightning as L
 
 from lit_gpt2.callbacks.tensorboard import tensorboard_writer
-from lit_gpt2.modeling.architecture import describe, meta_gpt2
+from lit_gpt2.inspect.anatomy import meta_gpt2
+from lit_gpt2.inspect.architecture_report import describe
 
 
 class ArchitectureSummaryCallback(L.Callback):

@@ -6,11 +6,11 @@ import lightning as L
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
-from lit_gpt2.inspect.probe import DEFAULT_PROBE_TEXT, probe_attention, probe_head_scores
-from lit_gpt2.inspect.statistics import attention_rollout, attention_statistics
 from lit_gpt2.callbacks.periodic import PeriodicTensorBoardCallback, first_validation_tokens
 from lit_gpt2.callbacks.tensorboard import add_figure
 from lit_gpt2.errors import UserInputError
+from lit_gpt2.inspect.probe import DEFAULT_PROBE_TEXT, probe_attention, probe_head_scores
+from lit_gpt2.inspect.statistics import attention_rollout, attention_statistics
 from lit_gpt2.plots import attention_grid, attention_heatmap, head_score_grid
 
 HEAD_SCORE_CANDIDATE_TOKENS = 4096  # validation tokens whose distinct ids the head-score probe draws from

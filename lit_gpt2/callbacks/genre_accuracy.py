@@ -5,7 +5,8 @@ import lightning as L
 from lit_gpt2.callbacks.tensorboard import add_figure, tensorboard_writer
 from lit_gpt2.distributed import run_where_weights_are_whole
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.modeling.control import code_nll, control_code, genre_accuracy, genre_confusion
+from lit_gpt2.evaluation.genre import code_nll, genre_accuracy, genre_confusion
+from lit_gpt2.modeling.control import control_code
 from lit_gpt2.plots import confusion_chart
 
 

@@ -6,11 +6,11 @@ import torch
 from lightning.pytorch.utilities import rank_zero_warn
 from torch.utils.tensorboard import SummaryWriter
 
-from lit_gpt2.inspect.lens import lens_pass, surprisal_pass
-from lit_gpt2.inspect.probe import DEFAULT_PROBE_TEXT
 from lit_gpt2.callbacks.periodic import PeriodicTensorBoardCallback, first_validation_tokens
 from lit_gpt2.callbacks.tensorboard import add_figure
 from lit_gpt2.errors import UserInputError
+from lit_gpt2.inspect.lens import lens_pass, surprisal_pass
+from lit_gpt2.inspect.probe import DEFAULT_PROBE_TEXT
 from lit_gpt2.plots import logit_lens_chart, surprisal_chart
 
 

@@ -13,12 +13,12 @@ from matplotlib.figure import Figure
 from PIL import Image
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from lit_gpt2.inspect.lens import surprisal_pass
-from lit_gpt2.inspect.probe import probe_attention
 from lit_gpt2.decoding.distribution import next_token_distribution
 from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, generate_samples
 from lit_gpt2.decoding.strategies import PRESETS, customised
 from lit_gpt2.errors import UserInputError
+from lit_gpt2.inspect.lens import surprisal_pass
+from lit_gpt2.inspect.probe import probe_attention
 from lit_gpt2.modeling.control import coded_prompts, model_genres
 from lit_gpt2.plots import attention_grid, attention_heatmap, next_token_chart, surprisal_chart
 

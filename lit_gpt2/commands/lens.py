@@ -4,9 +4,9 @@ each token, as pictures and JSON."""
 import json
 from pathlib import Path
 
-from lit_gpt2.inspect.lens import lens_pass
 from lit_gpt2.checkpoints import load_model_and_tokenizer
 from lit_gpt2.errors import UserInputError
+from lit_gpt2.inspect.lens import lens_pass
 from lit_gpt2.plots import logit_lens_chart, surprisal_chart
 
 

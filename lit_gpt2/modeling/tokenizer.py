@@ -9,8 +9,6 @@ import logging
 from importlib import resources
 from pathlib import Path
 
-import torch
-from tokenizers import decoders
 from transformers import AutoTokenizer, GPT2TokenizerFast, PreTrainedTokenizerBase
 
 from lit_gpt2.errors import UserInputError
@@ -62,23 +60,3 @@ def _resolve(name: str) -> PreTrainedTokenizerBase:
         f"tokenizer {name!r} is neither a local directory nor in the Hugging Face cache, and the hub is "
         "unreachable: give a directory that holds a saved tokenizer, or run once with network access"
     )
-
-
-def token_byte_lengths(tokenizer: PreTrainedTokenizerBase) -> torch.Tensor:
-    """UTF-8 bytes of text that each token id stands for (special tokens: 0), for bits per byte.
-
-    Byte-level BPE (GPT-2's and ``train-tokenizer``'s) writes each byte as one character of its
-    alphabet, so a token's length is its byte count, partial UTF-8 sequences included; other
-    tokenizers are measured by decoding each token alone.
-    """
-    lengths = torch.zeros(len(tokenizer), dtype=torch.long)
-    special = set(tokenizer.all_special_ids)
-    byte_level = isinstance(
-        getattr(tokenizer, "backend_tokenizer", None) and tokenizer.backend_tokenizer.decoder, decoders.ByteLevel
-    )
-    for token, index in tokenizer.get_vocab().items():
-        if index in special or index >= len(lengths):
-            continue
-        text = token if byte_level else tokenizer.convert_tokens_to_string([token])
-        lengths[index] = len(text) if byte_level else len(text.encode("utf-8"))
-    return lengths
