@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 import torch
 from torchmetrics.functional.classification import multiclass_confusion_matrix
+from transformers import GPT2LMHeadModel
 
 from lit_gpt2.modeling.inference import inference_pass
 
@@ -31,7 +32,7 @@ def genre_confusion(nll: torch.Tensor, labels: Sequence[int]) -> torch.Tensor:
 
 
 def code_nll(
-    model: torch.nn.Module, code_ids: Sequence[Sequence[int]], scripts: Sequence[Sequence[int]], batch_size: int = 64
+    model: GPT2LMHeadModel, code_ids: Sequence[Sequence[int]], scripts: Sequence[Sequence[int]], batch_size: int = 64
 ) -> torch.Tensor:
     """Mean NLL (nats) of each script's tokens after each code: a (scripts, codes) matrix for
     ``genre_accuracy``. The code's own tokens are not scored; one forward pass per batch of pairs."""

