@@ -8,8 +8,8 @@ import argparse
 import statistics
 import time
 
-from lit_gpt2.attention.probe import probe_attention
-from lit_gpt2.attention.statistics import attention_rollout, attention_statistics
+from lit_gpt2.inspect.probe import probe_attention
+from lit_gpt2.inspect.statistics import attention_rollout, attention_statistics
 from lit_gpt2.module import GPT2LitModule
 from lit_gpt2.plots import attention_grid, attention_heatmap, figure_to_array
 

@@ -129,7 +129,8 @@ def optimizer_and_schedule(module: GPT2LitModule, cfg: BenchConfig):
 def training_flops_per_token(cfg: BenchConfig) -> int:
     from transformers import GPT2Config
 
-    from lit_gpt2.modeling.architecture import forward_flops_per_token, meta_gpt2
+    from lit_gpt2.evaluation.flops import forward_flops_per_token
+    from lit_gpt2.inspect.anatomy import meta_gpt2
 
     model = meta_gpt2(GPT2Config(**cfg.model_config(), vocab_size=cfg.vocab or 50257))
     return 3 * forward_flops_per_token(model, cfg.block_size)

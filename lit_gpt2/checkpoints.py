@@ -168,4 +168,5 @@ def load_model_and_tokenizer(spec: str, map_location: str = "cpu") -> tuple[GPT2
         return module.model, module.tokenizer
     tokenizer = load_tokenizer(spec)
     model = build_model(pretrained=spec, vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id)
-    return model.to(map_location), tokenizer
+    # transformers wraps PreTrainedModel.to in a decorator whose annotation drops the device argument.
+    return model.to(map_location), tokenizer  # type: ignore[arg-type]

@@ -1,7 +1,7 @@
 """What the rest of the package needs to know about the strategy a run uses."""
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import lightning as L
 import torch.distributed as dist
@@ -29,7 +29,10 @@ def run_where_weights_are_whole(strategy: Strategy, module: L.LightningModule, f
     """
     if not is_sharded(strategy):
         return fn()
-    return strategy._forward_redirection(strategy.model, module, "side_pass", fn)
+    wrapper = strategy.model  # the strategy's wrapper of ``module``, set up before any callback runs
+    assert wrapper is not None
+    # Typed for training_step's outputs; it returns whatever the redirected method ("side_pass": fn) returns.
+    return cast(T, strategy._forward_redirection(wrapper, module, "side_pass", fn))
 
 
 def close_process_group() -> None:

@@ -7,10 +7,13 @@ The facts about a run are plain values gathered once (``card_facts``) and stored
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import lightning as L
 import yaml
+
+if TYPE_CHECKING:
+    from lit_gpt2.module import GPT2LitModule
 
 SAMPLES_PER_STRATEGY = 2
 _METRICS = {
@@ -58,7 +61,7 @@ def card_facts(trainer: L.Trainer, module: L.LightningModule) -> dict[str, Any]:
         splits = getattr(data, "splits", None) or {}
         facts["data"]["tokens"] = {name: len(blocks) * hp.get("block_size", 0) for name, blocks in splits.items()}
     samples = {}
-    for callback in trainer.callbacks:
+    for callback in trainer.callbacks:  # type: ignore[attr-defined]  # set by Lightning, undeclared
         for strategy, pairs in (getattr(callback, "last_samples", None) or {}).items():
             samples[strategy] = [list(pair) for pair in pairs[:SAMPLES_PER_STRATEGY]]
     if samples:
@@ -66,7 +69,7 @@ def card_facts(trainer: L.Trainer, module: L.LightningModule) -> dict[str, Any]:
     return facts
 
 
-def model_card(module: L.LightningModule, facts: dict[str, Any] | None = None) -> str:
+def model_card(module: "GPT2LitModule", facts: dict[str, Any] | None = None) -> str:
     """The card's text: YAML metadata, then the model, data, training, evaluation, samples and limits."""
     facts = facts or {}
     hp = module.hparams
@@ -79,9 +82,9 @@ def model_card(module: L.LightningModule, facts: dict[str, Any] | None = None) -
         "tags": ["gpt2", "lit-gpt2", "text-generation", "causal-lm"],
         "language": ["en"],
     }
-    if hp.get("pretrained") and not Path(str(hp.pretrained)).exists():
-        metadata["base_model"] = hp.pretrained  # a hub name (a local folder means nothing elsewhere)
-    origin = f"fine-tuned from `{hp.pretrained}`" if hp.get("pretrained") else "trained from scratch"
+    if hp.get("pretrained") and not Path(str(hp["pretrained"])).exists():
+        metadata["base_model"] = hp["pretrained"]  # a hub name (a local folder means nothing elsewhere)
+    origin = f"fine-tuned from `{hp['pretrained']}`" if hp.get("pretrained") else "trained from scratch"
     lines = [
         "---",
         yaml.safe_dump(metadata, sort_keys=False).strip(),
@@ -94,12 +97,12 @@ def model_card(module: L.LightningModule, facts: dict[str, Any] | None = None) -
         "",
         "## Model",
         "",
-        f"- Weights: {origin}" + (f" (preset `{hp.preset}`)" if hp.get("preset") else "") + f"; {shape}.",
+        f"- Weights: {origin}" + (f" (preset `{hp['preset']}`)" if hp.get("preset") else "") + f"; {shape}.",
         f"- Tokenizer: `{hp.get('tokenizer')}`, {len(module.tokenizer):,} tokens (saved beside the weights).",
     ]
     if hp.get("lora"):
         lines.append(
-            f"- LoRA adapters (rank {hp.lora['rank']}) merged into the weights; the adapter alone is in `adapter/`."
+            f"- LoRA adapters (rank {hp['lora']['rank']}) merged into the weights; the adapter alone is in `adapter/`."
         )
     codes = getattr(config, "control_codes", None)
     if codes:
@@ -123,8 +126,8 @@ def model_card(module: L.LightningModule, facts: dict[str, Any] | None = None) -
         "",
         "## Training",
         "",
-        f"- AdamW, peak learning rate {hp.learning_rate:g}, {hp.warmup_steps} warm-up steps then cosine decay to "
-        f"{hp.min_lr_ratio:g}x, weight decay {hp.weight_decay:g}.",
+        f"- AdamW, peak learning rate {hp['learning_rate']:g}, {hp['warmup_steps']} warm-up steps then cosine decay to "
+        f"{hp['min_lr_ratio']:g}x, weight decay {hp['weight_decay']:g}.",
     ]
     training = facts.get("training")
     if training:
@@ -177,7 +180,7 @@ def model_card(module: L.LightningModule, facts: dict[str, Any] | None = None) -
     return "\n".join(lines)
 
 
-def write_model_card(directory: str | Path, module: L.LightningModule, facts: dict[str, Any] | None = None) -> Path:
+def write_model_card(directory: str | Path, module: "GPT2LitModule", facts: dict[str, Any] | None = None) -> Path:
     """Write ``README.md`` (the card) into an export folder."""
     path = Path(directory) / "README.md"
     path.write_text(model_card(module, facts), encoding="utf-8")

@@ -4,12 +4,13 @@ import math
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import lightning as L
 import torch
 from lightning.pytorch.plugins.precision import MixedPrecision
 from lightning.pytorch.strategies import FSDPStrategy
+from lightning.pytorch.utilities.types import OptimizerLRSchedulerConfig
 from torchmetrics.aggregation import MeanMetric, SumMetric
 from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
 
@@ -23,17 +24,21 @@ from lit_gpt2.bounds import (
 )
 from lit_gpt2.distributed import is_sharded
 from lit_gpt2.errors import TrainingDiverged, UserInputError
+from lit_gpt2.evaluation.bits_per_byte import bits_per_byte, token_byte_lengths
+from lit_gpt2.evaluation.flops import forward_flops_per_token
 from lit_gpt2.files import replaced_atomically
 from lit_gpt2.model_card import write_model_card
 from lit_gpt2.modeling import build_model, load_tokenizer, tokenizer_source
-from lit_gpt2.modeling.architecture import forward_flops_per_token
 from lit_gpt2.modeling.build import enable_gradient_checkpointing
 from lit_gpt2.modeling.control import ControlFormat, add_control_codes
 from lit_gpt2.modeling.lean import lean_hidden_states, lean_unsupported
 from lit_gpt2.modeling.lora import LoraSettings, apply_lora, merged_copy, save_adapter, trainable_names
-from lit_gpt2.modeling.loss import bits_per_byte, chunked_lm_loss, lm_loss
-from lit_gpt2.modeling.tokenizer import token_byte_lengths
+from lit_gpt2.modeling.loss import chunked_lm_loss, lm_loss
 from lit_gpt2.optim import adamw_param_groups, warmup_cosine_scheduler
+
+if TYPE_CHECKING:
+    from peft import PeftModel
+    from torch.distributed.fsdp import FullyShardedDataParallel
 
 T = TypeVar("T")
 
@@ -86,6 +91,9 @@ class GPT2LitModule(L.LightningModule):
             keeping them (transformers' ``gradient_checkpointing_enable``): far less activation memory for
             about a third more step time (docs/memory.md). Works with compile, LoRA and DDP.
     """
+
+    _peft: "PeftModel | None"  # set through __dict__, outside the module tree (see __init__)
+    token_bytes: torch.Tensor  # a buffer (see __init__)
 
     def __init__(
         self,
@@ -160,16 +168,16 @@ class GPT2LitModule(L.LightningModule):
 
     def _resolve_speed_switches(self, on_gpu: bool, sharded: bool) -> None:
         hp = self.hparams
-        if hp.lean_forward and sharded:
+        if hp["lean_forward"] and sharded:
             raise UserInputError(
                 "model.lean_forward=true does not work under FSDP or DeepSpeed, which gather each block's "
                 "weights in the block's own forward: leave model.lean_forward unset (off there)"
             )
         auto_lean = not sharded and lean_unsupported(self.model) is None
-        self._lean = hp.lean_forward if hp.lean_forward is not None else auto_lean
-        self._vocab_multiple = hp.vocab_multiple or (64 if on_gpu else 1)
-        self._loss_chunk_size = hp.loss_chunk_size if hp.loss_chunk_size is not None else (0 if on_gpu else 1024)
-        compile_ = hp.compile if hp.compile is not None else on_gpu and not sharded
+        self._lean = hp["lean_forward"] if hp["lean_forward"] is not None else auto_lean
+        self._vocab_multiple = hp["vocab_multiple"] or (64 if on_gpu else 1)
+        self._loss_chunk_size = hp["loss_chunk_size"] if hp["loss_chunk_size"] is not None else (0 if on_gpu else 1024)
+        compile_ = hp["compile"] if hp["compile"] is not None else on_gpu and not sharded
         self._lm_loss = torch.compile(self._uncompiled_lm_loss) if compile_ else self._uncompiled_lm_loss
 
     @property
@@ -195,7 +203,9 @@ class GPT2LitModule(L.LightningModule):
                     "state are small anyway"
                 )
             self._resolve_speed_switches(strategy.root_device.type == "cuda", is_sharded(strategy))
-        block_size = getattr(trainer.datamodule, "block_size", None) if trainer is not None else None
+        # Lightning sets trainer.datamodule (and log_every_n_steps, callbacks) in its connectors without declaring it.
+        datamodule = trainer.datamodule if trainer is not None else None  # type: ignore[attr-defined]
+        block_size = getattr(datamodule, "block_size", None)
         if block_size is not None and block_size > self.context_length:
             raise UserInputError(
                 f"data.block_size={block_size} exceeds the model's context of {self.context_length} tokens: "
@@ -257,10 +267,11 @@ class GPT2LitModule(L.LightningModule):
         return passes * forward_flops_per_token(self.model, seq_len) * batch_size * seq_len
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        self._last_batch_shape = tuple(batch["input_ids"].shape)
+        batch_size, seq_len = batch["input_ids"].shape
+        self._last_batch_shape = (batch_size, seq_len)
         loss, _ = self.shared_step(batch)
         self._watch_for_divergence(loss)
-        if (batch_idx + 1) % max(1, self.trainer.log_every_n_steps) == 0:
+        if (batch_idx + 1) % max(1, self.trainer.log_every_n_steps) == 0:  # type: ignore[attr-defined]
             self._stop_if_diverged()
         self.log("train/loss", loss, on_step=True, on_epoch=False, prog_bar=True)
         return loss
@@ -268,7 +279,7 @@ class GPT2LitModule(L.LightningModule):
     def _watch_for_divergence(self, loss: torch.Tensor) -> None:
         """Remember, on the device, the first step whose loss was not finite: no host synchronisation
         per step (which would stall a GPU's queue); ``_stop_if_diverged`` reads it now and then."""
-        if self._first_bad_step is None or self._first_bad_step.device != loss.device:
+        if self._first_bad_step is None or self._first_bad_loss is None or self._first_bad_step.device != loss.device:
             self._first_bad_step = torch.tensor(-1, device=loss.device)
             self._first_bad_loss = torch.tensor(0.0, device=loss.device)
         first = ~torch.isfinite(loss.detach()) & (self._first_bad_step < 0)
@@ -279,10 +290,13 @@ class GPT2LitModule(L.LightningModule):
         """Stop if any rank saw a non-finite loss, naming its first step: every logging interval (when
         Lightning synchronises to log anyway) and before each validation, so that no checkpoint saved
         after it holds diverged weights. Every rank takes the same decision, so none waits in a collective."""
-        seen = self._first_bad_step is not None and bool(self._first_bad_step >= 0)
+        step, bad_loss = self._first_bad_step, self._first_bad_loss
+        seen = step is not None and bool(step >= 0)
         if not self.trainer.strategy.reduce_boolean_decision(seen, all=False):
             return
-        where = f"{self._first_bad_loss.item()} at step {self._first_bad_step.item()}" if seen else "not finite"
+        where = "not finite"  # on this rank; another saw it
+        if seen and step is not None and bad_loss is not None:
+            where = f"{bad_loss.item()} at step {step.item()}"
         raise TrainingDiverged(
             f"train/loss is {where} (epoch {self.current_epoch}): training stopped, and the last good checkpoint "
             f"is kept ({self._last_checkpoint()}); resume from it with a lower model.learning_rate or "
@@ -353,10 +367,10 @@ class GPT2LitModule(L.LightningModule):
         per_sequence = (nll * valid).sum(1) / valid.sum(1).clamp(min=1)
         return {"nll": per_sequence, "ppl": per_sequence.exp()}
 
-    def configure_optimizers(self) -> dict[str, Any]:
+    def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
         hp = self.hparams
         scaled = getattr(self.trainer.precision_plugin, "scaler", None) is not None  # only AMP plugins have one
-        fused = hp.fused_adamw if hp.fused_adamw is not None else not scaled
+        fused = hp["fused_adamw"] if hp["fused_adamw"] is not None else not scaled
         optimizer, scheduler = self.optimizer_and_scheduler(int(self.trainer.estimated_stepping_batches), fused)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
@@ -367,13 +381,13 @@ class GPT2LitModule(L.LightningModule):
         training loop's and the benchmark's raw loop's, so both step the same optimizer."""
         hp = self.hparams
         optimizer = torch.optim.AdamW(
-            adamw_param_groups(self.model, hp.weight_decay),
-            lr=hp.learning_rate,
-            betas=tuple(hp.betas),
+            adamw_param_groups(self.model, hp["weight_decay"]),
+            lr=hp["learning_rate"],
+            betas=tuple(hp["betas"]),
             fused=fused or None,  # None, not False: torch then picks foreach or the loop itself
         )
         total = max(1, total_steps)
-        scheduler = warmup_cosine_scheduler(optimizer, min(hp.warmup_steps, total), total, hp.min_lr_ratio)
+        scheduler = warmup_cosine_scheduler(optimizer, min(hp["warmup_steps"], total), total, hp["min_lr_ratio"])
         return optimizer, scheduler
 
     def configure_gradient_clipping(
@@ -388,7 +402,8 @@ class GPT2LitModule(L.LightningModule):
         if gradient_clip_val and gradient_clip_algorithm in (None, "norm"):
             strategy, precision = self.trainer.strategy, self.trainer.precision_plugin
             if isinstance(strategy, FSDPStrategy):
-                strategy.model.clip_grad_norm_(gradient_clip_val)
+                # Set up, FSDPStrategy.model is the FullyShardedDataParallel wrapper; Lightning types it Module.
+                cast("FullyShardedDataParallel", strategy.model).clip_grad_norm_(gradient_clip_val)
                 return
             if isinstance(precision, MixedPrecision) and precision.scaler is None:
                 params = [p for group in optimizer.param_groups for p in group["params"]]
@@ -397,7 +412,7 @@ class GPT2LitModule(L.LightningModule):
         super().configure_gradient_clipping(optimizer, gradient_clip_val, gradient_clip_algorithm)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        if self.lora and self.hparams.pretrained:
+        if self.lora and self.hparams["pretrained"]:
             # Adapters only (megabytes, not the base's gigabytes): loading rebuilds the base from
             # model.pretrained, which the checkpoint keeps, and on_load_checkpoint fills it in.
             keep = {f"model.{name}" for name in trainable_names(self.model)}
@@ -426,7 +441,7 @@ class GPT2LitModule(L.LightningModule):
         """
         directory = Path(directory)
         with replaced_atomically(directory) as work:
-            if self.lora:
+            if self._peft is not None:  # LoRA
                 merged_copy(self._peft).save_pretrained(work)
                 save_adapter(self._peft, work / "adapter")
             else:
@@ -434,3 +449,11 @@ class GPT2LitModule(L.LightningModule):
             self.tokenizer.save_pretrained(work)
             write_model_card(work, self, card_facts)
         return directory
+
+
+def lit_module(pl_module: L.LightningModule) -> GPT2LitModule:
+    """``pl_module`` as the ``GPT2LitModule`` it is: Lightning gives callbacks the base class, and lit-gpt2's
+    callbacks read this module's model and tokenizer."""
+    if not isinstance(pl_module, GPT2LitModule):
+        raise TypeError(f"lit-gpt2's callbacks need a GPT2LitModule, not a {type(pl_module).__name__}")
+    return pl_module

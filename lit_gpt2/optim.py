@@ -9,7 +9,8 @@ from torch import nn
 
 def adamw_param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     """Decay matrices (linear/Conv1D weights, embeddings) only; biases and LayerNorm weights are 1-D."""
-    decay, no_decay = [], []
+    decay: list[nn.Parameter] = []
+    no_decay: list[nn.Parameter] = []
     for param in model.parameters():
         if param.requires_grad:
             (decay if param.ndim >= 2 else no_decay).append(param)

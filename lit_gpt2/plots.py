@@ -6,10 +6,14 @@ whatever that backend is, and nothing registers them anywhere, so they are garba
 object (there is nothing to close).
 """
 
+from collections.abc import Sequence
+from typing import Any, cast
+
 import matplotlib
 import numpy as np
+import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import PowerNorm
+from matplotlib.colors import ListedColormap, PowerNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
@@ -94,13 +98,20 @@ def scalar_curves(
     return fig
 
 
+def _palette(name: str) -> list:
+    """The colours of a listed colour map (tab10, tab20): a sequence of RGB tuples."""
+    # Typed loosely by matplotlib: the registry as the base Colormap, ListedColormap.colors as any array.
+    colormap = cast(ListedColormap, matplotlib.colormaps[name])
+    return list(cast(Sequence[Any], colormap.colors))
+
+
 def distinct_colours(n: int) -> list:
     """``n`` colours, no two alike: matplotlib's default cycle repeats after 10, so 13 genres would
     share colours; tab20 holds 20, and more are spread over a continuous map."""
     if n <= 10:
-        return list(matplotlib.colormaps["tab10"].colors[:n])
+        return _palette("tab10")[:n]
     if n <= 20:
-        return list(matplotlib.colormaps["tab20"].colors[:n])
+        return _palette("tab20")[:n]
     return list(matplotlib.colormaps["turbo"](np.linspace(0, 1, n)))
 
 
@@ -120,7 +131,7 @@ def label_share_bars(shares: dict[str, dict[str, float]], title: str) -> Figure:
         ax.barh(range(len(rows)), widths, left=left, label=label, color=colour)
         left += widths
     for position in np.flatnonzero(left == 0):  # only empty samples (classify_texts skips them)
-        ax.text(0.01, position, "no text to classify", va="center", fontsize=7, color="grey")
+        ax.text(0.01, float(position), "no text to classify", va="center", fontsize=7, color="grey")
     ax.set_yticks(range(len(rows)), rows, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
@@ -134,7 +145,7 @@ def label_share_bars(shares: dict[str, dict[str, float]], title: str) -> Figure:
 ATTENTION_CMAP = "viridis"
 
 
-def attention_grid(attentions: list, example: int = 0) -> Figure:
+def attention_grid(attentions: Sequence[torch.Tensor], example: int = 0) -> Figure:
     """Layers x heads of small heatmaps for one probe text (rows queries, columns keys).
 
     Drawn as one mosaic image rather than layers x heads subplots: a 12 x 12 grid renders in a

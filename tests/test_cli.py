@@ -35,7 +35,8 @@ def test_config_parses_and_print_config_round_trips(config, run_cli, capsys, tmp
 def _training_flops_per_token() -> int:
     from transformers import GPT2Config
 
-    from lit_gpt2.modeling.architecture import forward_flops_per_token, meta_gpt2
+    from lit_gpt2.evaluation.flops import forward_flops_per_token
+    from lit_gpt2.inspect.anatomy import meta_gpt2
 
     return 3 * forward_flops_per_token(meta_gpt2(GPT2Config(**TINY_CONFIG)), seq_len=32)
 

@@ -10,7 +10,7 @@ from transformers import GPT2LMHeadModel, pipeline
 
 from conftest import TINY_CONFIG, tiny_fit_args
 from lit_gpt2.checkpoints import load_module
-from lit_gpt2.modeling.architecture import forward_flops_per_token
+from lit_gpt2.evaluation.flops import forward_flops_per_token
 from lit_gpt2.modeling.lora import LoraSettings, merged_copy
 from lit_gpt2.module import GPT2LitModule
 

@@ -5,7 +5,7 @@ import pickle
 import pytest
 import torch
 
-from lit_gpt2.modeling.loss import bits_per_byte
+from lit_gpt2.evaluation.bits_per_byte import bits_per_byte
 from lit_gpt2.optim import adamw_param_groups, warmup_cosine, warmup_cosine_scheduler
 
 
@@ -27,7 +27,6 @@ def test_validation_nll_is_token_weighted_over_unequal_batches(tiny_module):
 
 
 def test_bits_per_byte_is_the_nll_in_bits_over_the_bytes_the_tokens_cover(tiny_module):
-    assert bits_per_byte(nll_sum=8 * math.log(2), n_bytes=4) == 2.0  # 8 bits over 4 bytes
     text = "MARGO\nCaf\u00e9 closed at ten.\n"  # the accented letter is two UTF-8 bytes
     ids = torch.tensor([tiny_module.tokenizer(text)["input_ids"]])
     tiny_module.eval()

@@ -3,7 +3,9 @@
 import lightning as L
 
 from lit_gpt2.callbacks.tensorboard import tensorboard_writer
-from lit_gpt2.modeling.architecture import describe, meta_gpt2
+from lit_gpt2.inspect.anatomy import meta_gpt2
+from lit_gpt2.inspect.architecture_report import describe
+from lit_gpt2.module import lit_module
 
 
 class ArchitectureSummaryCallback(L.Callback):
@@ -21,5 +23,5 @@ class ArchitectureSummaryCallback(L.Callback):
         if not self.enabled or writer is None:
             return
         # Built on the meta device from the config: no copy of the weights, whatever the strategy.
-        markdown, _ = describe(meta_gpt2(pl_module.model.config), "this run's model")
+        markdown, _ = describe(meta_gpt2(lit_module(pl_module).model.config), "this run's model")
         writer.add_text("model/architecture", markdown, trainer.global_step)

@@ -6,11 +6,12 @@ import lightning as L
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
-from lit_gpt2.attention.probe import DEFAULT_PROBE_TEXT, probe_attention, probe_head_scores
-from lit_gpt2.attention.statistics import attention_rollout, attention_statistics
 from lit_gpt2.callbacks.periodic import PeriodicTensorBoardCallback, first_validation_tokens
 from lit_gpt2.callbacks.tensorboard import add_figure
 from lit_gpt2.errors import UserInputError
+from lit_gpt2.inspect.probe import DEFAULT_PROBE_TEXT, probe_attention, probe_head_scores
+from lit_gpt2.inspect.statistics import attention_rollout, attention_statistics
+from lit_gpt2.module import GPT2LitModule, lit_module
 from lit_gpt2.plots import attention_grid, attention_heatmap, head_score_grid
 
 HEAD_SCORE_CANDIDATE_TOKENS = 4096  # validation tokens whose distinct ids the head-score probe draws from
@@ -61,10 +62,10 @@ class AttentionHeatmapCallback(PeriodicTensorBoardCallback):
         self.prepend_eos = prepend_eos
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
-        config = pl_module.model.config
+        config = lit_module(pl_module).model.config
         if self.heads is None:
             self.heads = sorted({(0, 0), (config.n_layer - 1, 0)})
-        for layer, head in self.heads:
+        for layer, head in self.heads or []:  # set in setup
             if not (0 <= layer < config.n_layer and 0 <= head < config.n_head):
                 raise UserInputError(
                     f"AttentionHeatmapCallback head ({layer}, {head}) does not exist: the model has layers "
@@ -72,7 +73,7 @@ class AttentionHeatmapCallback(PeriodicTensorBoardCallback):
                 )
 
     def log_round(
-        self, trainer: L.Trainer, pl_module: L.LightningModule, writer: SummaryWriter | None, sharded: bool
+        self, trainer: L.Trainer, pl_module: GPT2LitModule, writer: SummaryWriter | None, sharded: bool
     ) -> dict[str, float]:
         probe = probe_attention(pl_module.model, pl_module.tokenizer, [self.probe_text], self.prepend_eos)
         scalars = {
@@ -96,7 +97,7 @@ class AttentionHeatmapCallback(PeriodicTensorBoardCallback):
             add_figure(writer, f"heads/{kind}", head_score_grid(values, kind), step)
         tokens = probe.tokens[0]
         add_figure(writer, "attention/grid", attention_grid(probe.attentions), step)
-        for layer, head in self.heads:
+        for layer, head in self.heads or []:  # set in setup
             figure = attention_heatmap(probe.attentions[layer][0, head], tokens, f"layer {layer}, head {head}")
             add_figure(writer, f"attention/layer{layer}/head{head}", figure, step)
         rollout = attention_rollout(probe.attentions)[0]

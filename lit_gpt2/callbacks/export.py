@@ -7,6 +7,7 @@ from lightning.pytorch.utilities import rank_zero_info
 
 from lit_gpt2.checkpoints import CARD_KEY, load_module, recorded_card_facts
 from lit_gpt2.model_card import card_facts
+from lit_gpt2.module import lit_module
 
 
 class HFExportCallback(L.Callback):
@@ -36,9 +37,9 @@ class HFExportCallback(L.Callback):
         target = Path(self.dirpath or Path(trainer.log_dir or trainer.default_root_dir) / "export")
         if not trainer.is_global_zero:
             return
-        best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+        best = getattr(trainer.checkpoint_callback, "best_model_path", "")  # ModelCheckpoint's; None: ""
         # A fresh copy from the best checkpoint leaves the in-memory (last) weights untouched.
-        module = load_module(best) if best else pl_module
+        module = load_module(best) if best else lit_module(pl_module)
         facts = recorded_card_facts(best) if best else None
         module.export(target, facts or card_facts(trainer, pl_module))
         rank_zero_info(f"Exported {'best' if best else 'final'} model to {target}")

@@ -5,7 +5,9 @@ import lightning as L
 from lit_gpt2.callbacks.tensorboard import add_figure, tensorboard_writer
 from lit_gpt2.distributed import run_where_weights_are_whole
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.modeling.control import code_nll, control_code, genre_accuracy, genre_confusion
+from lit_gpt2.evaluation.genre import code_nll, genre_accuracy, genre_confusion
+from lit_gpt2.modeling.control import control_code
+from lit_gpt2.module import lit_module
 from lit_gpt2.plots import confusion_chart
 
 
@@ -29,11 +31,11 @@ class GenreAccuracyCallback(L.Callback):
         self._labels: list[int] = []
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
-        data = trainer.datamodule
+        data = trainer.datamodule  # type: ignore[attr-defined]  # set by Lightning's data connector, undeclared
         genres = getattr(data, "control_codes", None)
         if not genres:
             raise UserInputError("GenreAccuracyCallback needs genre codes in the data: set data.control=genre")
-        tokenizer, control_format = pl_module.tokenizer, data.hparams.control_format
+        tokenizer, control_format = lit_module(pl_module).tokenizer, data.hparams.control_format
         # As in training, where a script (and its code) follows the end-of-text of the script before it.
         eos = [tokenizer.eos_token_id]
         self._codes = [eos + tokenizer(control_code(genre, control_format))["input_ids"] for genre in genres]
@@ -55,13 +57,14 @@ class GenreAccuracyCallback(L.Callback):
     def _accuracy(self, trainer: L.Trainer, pl_module: L.LightningModule) -> float:
         """The accuracy, after drawing its confusion matrix in TensorBoard (rank 0)."""
         # Every rank computes it (the same value): a sharded model needs every rank in its forward passes.
+        model = lit_module(pl_module).model
         nll = run_where_weights_are_whole(
-            trainer.strategy, pl_module, lambda: code_nll(pl_module.model, self._codes, self._scripts)
+            trainer.strategy, pl_module, lambda: code_nll(model, self._codes, self._scripts)
         )
         accuracy = genre_accuracy(nll, self._labels)
         writer = tensorboard_writer(trainer)
         if writer is not None:
-            genres = trainer.datamodule.control_codes
+            genres = trainer.datamodule.control_codes  # type: ignore[attr-defined]  # as in setup
             title = f"step {trainer.global_step}: genre accuracy {accuracy:.2f} (chance {1 / len(genres):.2f})"
             chart = confusion_chart(
                 genre_confusion(nll, self._labels).cpu(),

@@ -6,11 +6,13 @@ import torch
 from lightning.pytorch.utilities import rank_zero_warn
 from torch.utils.tensorboard import SummaryWriter
 
-from lit_gpt2.attention.lens import lens_pass, surprisal_pass
-from lit_gpt2.attention.probe import DEFAULT_PROBE_TEXT
 from lit_gpt2.callbacks.periodic import PeriodicTensorBoardCallback, first_validation_tokens
 from lit_gpt2.callbacks.tensorboard import add_figure
 from lit_gpt2.errors import UserInputError
+from lit_gpt2.inspect.lens import lens_pass, surprisal_pass
+from lit_gpt2.inspect.probe import DEFAULT_PROBE_TEXT
+from lit_gpt2.modeling.tokenizer import token_texts
+from lit_gpt2.module import GPT2LitModule
 from lit_gpt2.plots import logit_lens_chart, surprisal_chart
 
 
@@ -56,7 +58,7 @@ class LogitLensCallback(PeriodicTensorBoardCallback):
         self._passage: list[int] | None = None
 
     def log_round(
-        self, trainer: L.Trainer, pl_module: L.LightningModule, writer: SummaryWriter | None, sharded: bool
+        self, trainer: L.Trainer, pl_module: GPT2LitModule, writer: SummaryWriter | None, sharded: bool
     ) -> dict[str, float]:
         tokenizer = pl_module.tokenizer
         probe_ids = [tokenizer.eos_token_id, *tokenizer(self.probe_text)["input_ids"]][: self.lens_tokens]
@@ -69,8 +71,8 @@ class LogitLensCallback(PeriodicTensorBoardCallback):
         if writer is None:
             return scalars
         step = trainer.global_step
-        top_tokens = [[tokenizer.decode([i]) for i in row] for row in lens.top_ids.tolist()]
-        inputs = [tokenizer.decode([i]) for i in probe_ids]
+        top_tokens = [token_texts(tokenizer, row) for row in lens.top_ids.tolist()]
+        inputs = token_texts(tokenizer, probe_ids)
         chart = logit_lens_chart(top_tokens, lens.top_probs, lens.row_names, inputs)
         add_figure(writer, "lens/top_tokens", chart, step)
         if read is not None:
@@ -81,7 +83,7 @@ class LogitLensCallback(PeriodicTensorBoardCallback):
         self, writer: SummaryWriter, tokenizer, read: tuple[torch.Tensor, torch.Tensor], step: int
     ) -> None:
         ids, surprisal_bits = read
-        tokens = [tokenizer.decode([i]) for i in ids.tolist()[1:]]  # the first has no surprisal
+        tokens = token_texts(tokenizer, ids.tolist()[1:])  # the first has no surprisal
         bits = surprisal_bits.tolist()
         add_figure(writer, "surprisal/passage", surprisal_chart(tokens, bits), step)
         cells = (repr(t)[1:-1].replace("|", "\\|") for t in tokens)  # a | would end the table cell

@@ -11,6 +11,7 @@ from torch.utils.tensorboard import SummaryWriter
 from lit_gpt2.callbacks.tensorboard import tensorboard_writer
 from lit_gpt2.distributed import is_sharded, run_where_weights_are_whole
 from lit_gpt2.errors import UserInputError
+from lit_gpt2.module import GPT2LitModule, lit_module
 
 
 class PeriodicTensorBoardCallback(L.Callback):
@@ -40,7 +41,7 @@ class PeriodicTensorBoardCallback(L.Callback):
         self._step_at_batch_start = 0
 
     def log_round(
-        self, trainer: L.Trainer, pl_module: L.LightningModule, writer: SummaryWriter | None, sharded: bool
+        self, trainer: L.Trainer, pl_module: GPT2LitModule, writer: SummaryWriter | None, sharded: bool
     ) -> dict[str, float]:
         raise NotImplementedError
 
@@ -72,16 +73,18 @@ class PeriodicTensorBoardCallback(L.Callback):
             return
         self._last_round_step = step
         sharded = is_sharded(trainer.strategy)
+        module = lit_module(pl_module)
         scalars: dict[str, float] | None = None
         if trainer.is_global_zero or sharded:  # other ranks have nothing to draw and need not join
             start = time.perf_counter()
             writer = tensorboard_writer(trainer)
             scalars = run_where_weights_are_whole(
-                trainer.strategy, pl_module, lambda: self.log_round(trainer, pl_module, writer, sharded)
+                trainer.strategy, module, lambda: self.log_round(trainer, module, writer, sharded)
             )
             scalars[self.seconds_tag] = time.perf_counter() - start
         # Every rank gets rank 0's values, so a monitor (EarlyStopping, ModelCheckpoint) decides alike on all.
         scalars = trainer.strategy.broadcast(scalars, src=0)
+        assert scalars is not None  # rank 0 always has them
         for logger in trainer.loggers:  # they write on rank 0 only
             logger.log_metrics(scalars, step=step)
         trainer.callback_metrics.update({name: torch.tensor(value) for name, value in scalars.items()})
@@ -91,8 +94,9 @@ def first_validation_tokens(trainer: L.Trainer, n_tokens: int) -> list[int] | No
     """The first ``n_tokens`` token ids of the validation blocks, in order (fewer if there are fewer):
     the same text every round. None without validation data."""
     loaders = trainer.val_dataloaders  # set once validation has run (the sanity check, say)
-    if loaders is None and trainer.datamodule is not None:
-        loaders = trainer.datamodule.val_dataloader()
+    datamodule = trainer.datamodule  # type: ignore[attr-defined]  # set by Lightning's data connector, undeclared
+    if loaders is None and datamodule is not None:
+        loaders = datamodule.val_dataloader()
     loader = loaders[0] if isinstance(loaders, list | tuple) else loaders
     if loader is None or len(loader.dataset) == 0:
         return None

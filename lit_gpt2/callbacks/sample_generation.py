@@ -6,6 +6,7 @@ from typing import Any
 import lightning as L
 from lightning.pytorch.utilities import rank_zero_warn
 from torch.utils.tensorboard import SummaryWriter
+from transformers import Pipeline
 
 from lit_gpt2.callbacks.periodic import PeriodicTensorBoardCallback
 from lit_gpt2.callbacks.tensorboard import add_figure, tensorboard_writer
@@ -16,6 +17,7 @@ from lit_gpt2.decoding.grid import sample_grid
 from lit_gpt2.decoding.strategies import DEFAULT_CALLBACK_STRATEGIES, resolve_strategies
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.modeling.control import check_genre, model_genres
+from lit_gpt2.module import GPT2LitModule, lit_module
 from lit_gpt2.plots import label_share_bars, next_token_chart
 
 
@@ -74,19 +76,20 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
         self.classifier = classifier
         self.classifier_device = classifier_device
         self.genres = list(genres)
-        self._classifier = None  # loaded in setup, on rank 0, which alone draws the rounds' scalars
+        self._classifier: Pipeline | None = None  # loaded in setup, on rank 0, which alone draws the rounds' scalars
         # The last round's (prompt, continuation) pairs per strategy: what an export's model card shows.
         self.last_samples: dict[str, list[tuple[str, str]]] = {}
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
-        context = pl_module.model.config.n_positions
+        model = lit_module(pl_module).model
+        context = model.config.n_positions
         if self.max_new_tokens >= context:
             raise UserInputError(
                 f"SampleGenerationCallback max_new_tokens={self.max_new_tokens} does not fit the model's "
                 f"{context}-token context: use at most {context - 1}"
             )
         for genre in self.genres:  # an unknown genre is refused before training, with the known ones
-            check_genre(genre, model_genres(pl_module.model))
+            check_genre(genre, model_genres(model))
         if trainer.is_global_zero and tensorboard_writer(trainer) is None:
             rank_zero_warn(
                 "SampleGenerationCallback draws its samples and charts in TensorBoard, and this run has no "
@@ -96,10 +99,11 @@ class SampleGenerationCallback(PeriodicTensorBoardCallback):
             self._classifier = load_classifier(self.classifier, self.classifier_device)
 
     def log_round(
-        self, trainer: L.Trainer, pl_module: L.LightningModule, writer: SummaryWriter | None, sharded: bool
+        self, trainer: L.Trainer, pl_module: GPT2LitModule, writer: SummaryWriter | None, sharded: bool
     ) -> dict[str, float]:
         step = trainer.global_step
-        scalars, shares = {}, {}
+        scalars: dict[str, float] = {}
+        shares: dict[str, dict[str, float]] = {}
         model, genres = pl_module.model, [None, *self.genres]
         grid = sample_grid(
             model, pl_module.tokenizer, self.prompts, self.strategies, genres, self.max_new_tokens, self.seed, sharded

@@ -17,7 +17,7 @@ from lit_gpt2.commands.perplexity import perplexity_command
 from lit_gpt2.commands.repeated_text import repeated_text_command
 from lit_gpt2.commands.train_tokenizer import train_tokenizer_command
 
-COMMANDS: dict[str, Callable[..., None]] = {
+COMMANDS: dict[str, Callable[..., object]] = {
     "generate": generate_command,
     "compare": compare_command,
     "architecture": architecture_command,

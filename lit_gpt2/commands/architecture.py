@@ -3,7 +3,8 @@
 import json
 from pathlib import Path
 
-from lit_gpt2.modeling.architecture import describe, meta_gpt2
+from lit_gpt2.inspect.anatomy import meta_gpt2
+from lit_gpt2.inspect.architecture_report import describe
 
 
 def architecture_command(model: str = "gpt2", compare: list[str] | None = None, out: str | None = None) -> None:

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import torch
 
-from lit_gpt2.attention.probe import probe_attention, probe_head_scores
-from lit_gpt2.attention.statistics import STATISTICS, attention_rollout, attention_statistics, classify_heads
 from lit_gpt2.checkpoints import load_model_and_tokenizer
 from lit_gpt2.errors import UserInputError
+from lit_gpt2.inspect.probe import probe_attention, probe_head_scores
+from lit_gpt2.inspect.statistics import STATISTICS, attention_rollout, attention_statistics, classify_heads
 from lit_gpt2.plots import attention_grid, attention_heatmap, head_score_grid
 
 CAVEAT = (

@@ -81,7 +81,7 @@ def compare_command(
     (folder / "charts").mkdir(parents=True, exist_ok=True)
 
     # A row per strategy and genre asked for (None: no code), named "top-p-0.9 [noir]" in the report.
-    asked: list[str | None] = list(genres or [None])
+    asked: list[str | None] = [*genres] if genres else [None]
     rows = {row_name(s.name, genre): (s, genre) for s in chosen for genre in asked}
     runs: dict[str, dict[str, StrategyResult]] = {}
     for label, spec in (("model", model), ("baseline", baseline)):
@@ -124,10 +124,10 @@ def compare_command(
         settings += f" Each strategy asked for each genre ({', '.join(genres)}): its code starts every prompt."
     section = []
     if classifier:
-        rows = _classifier_rows(classified)
-        shares = {row: label_shares(scores) for row, scores in rows.items()}
+        classifier_rows = _classifier_rows(classified)
+        shares = {row: label_shares(scores) for row, scores in classifier_rows.items()}
         label_share_bars(shares, f"Classifier: {classifier}").savefig(folder / "charts" / "classifier.png", dpi=110)
-        section = _classifier_section(classifier, rows)
+        section = _classifier_section(classifier, classifier_rows)
     (folder / "report.md").write_text(_report(heading, settings, runs, metrics, section), encoding="utf-8")
     charts = len(CHARTED) + len(runs) + bool(classifier)
     print(f"Wrote {folder / 'report.md'}, {folder / 'metrics.csv'} and {charts} charts in {folder / 'charts'}")

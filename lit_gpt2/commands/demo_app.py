@@ -11,15 +11,16 @@ from typing import Any
 import gradio as gr
 from matplotlib.figure import Figure
 from PIL import Image
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
 
-from lit_gpt2.attention.lens import surprisal_pass
-from lit_gpt2.attention.probe import probe_attention
 from lit_gpt2.decoding.distribution import next_token_distribution
 from lit_gpt2.decoding.generate import DEFAULT_PROMPTS, generate_samples
 from lit_gpt2.decoding.strategies import PRESETS, customised
 from lit_gpt2.errors import UserInputError
+from lit_gpt2.inspect.lens import surprisal_pass
+from lit_gpt2.inspect.probe import probe_attention
 from lit_gpt2.modeling.control import coded_prompts, model_genres
+from lit_gpt2.modeling.tokenizer import token_texts
 from lit_gpt2.plots import attention_grid, attention_heatmap, next_token_chart, surprisal_chart
 
 ALL_HEADS = "all (grid of every layer and head)"
@@ -31,7 +32,7 @@ MAX_SAMPLES = 8
 @dataclass
 class DemoModel:
     label: str  # how the page names it, e.g. "fine-tuned: last.ckpt"
-    model: PreTrainedModel
+    model: GPT2LMHeadModel
     tokenizer: PreTrainedTokenizerBase
 
 
@@ -56,7 +57,7 @@ def figure_to_image(fig: Figure) -> Image.Image:
     return Image.open(buffer).convert("RGB")
 
 
-def _whole_number(name: str, value: float, low: int, high: int) -> int:
+def _whole_number(name: str, value: float | None, low: int, high: int) -> int:
     if value is None or not low <= value <= high or int(value) != value:
         raise UserInputError(f"{name} must be a whole number from {low} to {high}, got {value}")
     return int(value)
@@ -144,7 +145,7 @@ class Demo:
         chart = next_token_chart(next_token_distribution(chosen.model, chosen.tokenizer, prompt))
         tokenizer = chosen.tokenizer
         ids, bits = surprisal_pass(chosen.model, [tokenizer.eos_token_id, *tokenizer(prompt)["input_ids"]])
-        surprisal = surprisal_chart([tokenizer.decode([i]) for i in ids.tolist()[1:]], bits.tolist())
+        surprisal = surprisal_chart(token_texts(tokenizer, ids.tolist()[1:]), bits.tolist())
         return figure_to_image(attention), figure_to_image(chart), figure_to_image(surprisal)
 
 
@@ -187,7 +188,8 @@ def build_app(demo: Demo) -> gr.Blocks:
                         gr.Slider(0.5, 2.0, value=penalty, step=0.05, label="Repetition penalty"),
                     ]
                     output = gr.Textbox(label=f"Output ({side})", lines=8, elem_id=f"output-{side}")
-                    preset.change(preset_values, preset, sliders, api_name=False)
+                    # False keeps it out of the API (gradio 5's way; gradio 6 takes it, annotating str | None).
+                    preset.change(preset_values, preset, sliders, api_name=False)  # type: ignore[arg-type]
                     gr.on(
                         [generate.click, prompt.submit],
                         _shown_in_page(demo.generate),

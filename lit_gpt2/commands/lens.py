@@ -4,9 +4,10 @@ each token, as pictures and JSON."""
 import json
 from pathlib import Path
 
-from lit_gpt2.attention.lens import lens_pass
 from lit_gpt2.checkpoints import load_model_and_tokenizer
 from lit_gpt2.errors import UserInputError
+from lit_gpt2.inspect.lens import lens_pass
+from lit_gpt2.modeling.tokenizer import token_texts
 from lit_gpt2.plots import logit_lens_chart, surprisal_chart
 
 
@@ -30,8 +31,8 @@ def lens_command(model: str, text: str, out: str, max_tokens: int = 32, prepend_
         raise UserInputError("--text needs at least two tokens (one to read, one to predict)")
     result = lens_pass(loaded, ids)
     lens, read_ids = result.lens, result.input_ids.tolist()
-    tokens = [tokenizer.decode([i]) for i in read_ids]
-    top_tokens = [[tokenizer.decode([i]) for i in row] for row in lens.top_ids.tolist()]
+    tokens = token_texts(tokenizer, read_ids)
+    top_tokens = [token_texts(tokenizer, row) for row in lens.top_ids.tolist()]
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     shown = slice(0, max_tokens)

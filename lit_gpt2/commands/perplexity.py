@@ -13,9 +13,8 @@ from lit_gpt2.checkpoints import load_model_and_tokenizer
 from lit_gpt2.data.screenplay import normalise_screenplay
 from lit_gpt2.data.sources import load_scripts, text_files
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.modeling.loss import bits_per_byte
-from lit_gpt2.modeling.perplexity import strided_nll, strided_windows
-from lit_gpt2.modeling.tokenizer import token_byte_lengths
+from lit_gpt2.evaluation.bits_per_byte import bits_per_byte, token_byte_lengths
+from lit_gpt2.evaluation.perplexity import strided_nll, strided_windows
 
 
 def perplexity_command(

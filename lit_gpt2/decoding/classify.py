@@ -69,7 +69,7 @@ def _classifier_config(name_or_dir: str):
 
 def classifier_labels(classifier: Pipeline) -> list[str]:
     """Every label the classifier can give, sorted: the columns of its scores."""
-    return sorted(classifier.model.config.id2label.values())
+    return sorted((classifier.model.config.id2label or {}).values())
 
 
 def classify_texts(classifier: Pipeline, texts: Sequence[str]) -> dict[str, float]:

@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 
 import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
 
 from lit_gpt2.modeling.inference import inference_pass
+from lit_gpt2.modeling.tokenizer import token_texts
 
 
 @dataclass
@@ -21,7 +22,7 @@ class NextTokenDistribution:
 
 
 def next_token_distribution(
-    model: PreTrainedModel,
+    model: GPT2LMHeadModel,
     tokenizer: PreTrainedTokenizerBase,
     prompt: str,
     temperatures: tuple[float, ...] = (0.7, 1.0, 1.5),
@@ -41,5 +42,5 @@ def next_token_distribution(
         probabilities[t] = probs[top].tolist()
         cumulative = torch.cumsum(probs[order], dim=0)
         nucleus[t] = int(torch.searchsorted(cumulative, torch.tensor(top_p)).item()) + 1
-    tokens = [tokenizer.decode([i]) for i in top.tolist()]
+    tokens = token_texts(tokenizer, top.tolist())
     return NextTokenDistribution(prompt, tokens, probabilities, top_k, top_p, nucleus)

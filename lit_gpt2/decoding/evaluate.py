@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from transformers import PreTrainedModel
+from transformers import GPT2LMHeadModel
 
 from lit_gpt2.decoding.generate import Samples, continuation_nll
 from lit_gpt2.decoding.metrics import strategy_metrics
@@ -14,7 +14,7 @@ class StrategyResult:
     metrics: dict[str, float]
 
 
-def evaluate_samples(model: PreTrainedModel, samples: Samples) -> StrategyResult:
+def evaluate_samples(model: GPT2LMHeadModel, samples: Samples) -> StrategyResult:
     """Score the samples under the model's raw logits, and measure them."""
     nll = continuation_nll(model, samples)
     return StrategyResult(

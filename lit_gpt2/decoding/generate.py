@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
-from transformers import GenerationConfig, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import GenerationConfig, GPT2LMHeadModel, PreTrainedTokenizerBase
 
 from lit_gpt2.decoding.strategies import DecodingStrategy
 from lit_gpt2.errors import UserInputError
@@ -75,7 +75,7 @@ def encode_prompts(
 
 
 def generate_samples(
-    model: PreTrainedModel,
+    model: GPT2LMHeadModel,
     tokenizer: PreTrainedTokenizerBase,
     prompts: list[str],
     strategy: DecodingStrategy,
@@ -122,7 +122,7 @@ def check_generation_controls(num_samples: int, stop: Sequence[str]) -> None:
 
 
 def _generate_sliding(
-    model: PreTrainedModel,
+    model: GPT2LMHeadModel,
     tokenizer: PreTrainedTokenizerBase,
     rows: list[list[int]],
     config: GenerationConfig,
@@ -155,7 +155,7 @@ def _generate_sliding(
 
 
 def _generate_once(
-    model: PreTrainedModel,
+    model: GPT2LMHeadModel,
     tokenizer: PreTrainedTokenizerBase,
     rows: list[list[int]],
     config: GenerationConfig,
@@ -176,7 +176,7 @@ def _through_stop(text: str, stop: Sequence[str]) -> str:
     return text[: min(ends)] if ends else text
 
 
-def continuation_nll(model: PreTrainedModel, samples: Samples) -> float:
+def continuation_nll(model: GPT2LMHeadModel, samples: Samples) -> float:
     """Sum of NLL of every generated token given its prompt, under the model's raw (untempered) logits;
     past the context, each stride of tokens is scored with the ``context - stride`` or more tokens before it."""
     device = next(model.parameters()).device

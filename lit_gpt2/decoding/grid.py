@@ -3,7 +3,7 @@ for, each measured. Built here for the sample callback and ``lit-gpt2 compare`` 
 
 from collections.abc import Callable, Iterable, Sequence
 
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
 
 from lit_gpt2.decoding.evaluate import StrategyResult, evaluate_samples
 from lit_gpt2.decoding.generate import generate_samples
@@ -14,7 +14,7 @@ Cell = tuple[DecodingStrategy, str | None]  # a strategy and the genre asked for
 
 
 def sample_grid(
-    model: PreTrainedModel,
+    model: GPT2LMHeadModel,
     tokenizer: PreTrainedTokenizerBase,
     prompts: Sequence[str],
     strategies: Sequence[DecodingStrategy],

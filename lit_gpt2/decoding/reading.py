@@ -9,7 +9,7 @@ def _fmt(value: float) -> str:
 
 def _extreme(metrics: dict[str, dict[str, float]], metric: str, highest: bool) -> tuple[str, float]:
     finite = {name: m[metric] for name, m in metrics.items() if not math.isnan(m[metric])}
-    name = (max if highest else min)(finite, key=finite.get)
+    name = (max if highest else min)(finite, key=finite.__getitem__)
     return name, finite[name]
 
 

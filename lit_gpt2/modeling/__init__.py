@@ -1,4 +1,6 @@
-"""Model construction, size presets and tokenizer resolution: the one place for each."""
+"""What builds a model, the one place for each: size presets, model construction, tokenizer resolution
+(hub, packaged GPT-2 BPE, fitted BPE), genre control codes, the lean training forward and its chunked
+loss, LoRA, and the side-pass context that evaluation, decoding and inspection run the model under."""
 
 from lit_gpt2.modeling.build import build_model
 from lit_gpt2.modeling.presets import SIZE_PRESETS

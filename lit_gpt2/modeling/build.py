@@ -80,7 +80,7 @@ def _random_init_config(preset: str | None, fields: dict[str, Any] | None) -> GP
             raise UserInputError(f"unknown model.preset {preset!r}: choose one of {', '.join(SIZE_PRESETS)}")
         return preset_config(preset)
     try:
-        config = GPT2Config(**fields)
+        config = GPT2Config(**(fields or {}))  # None never comes: build_model asks for one of three
     except (TypeError, ValueError) as err:
         raise UserInputError(f"model.config is not a valid GPT2Config ({err}); see GPT2Config's fields") from None
     check_shape(config)

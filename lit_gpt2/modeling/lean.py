@@ -10,6 +10,8 @@ transformers' forward.
 """
 
 import math
+from collections.abc import Iterable
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -38,7 +40,7 @@ def lean_hidden_states(model: GPT2LMHeadModel, input_ids: torch.Tensor) -> torch
     positions = torch.arange(input_ids.shape[1], device=input_ids.device)
     hidden = transformer.drop(transformer.wte(input_ids) + transformer.wpe(positions))
     recompute = transformer.gradient_checkpointing and transformer.training
-    for block in transformer.h:
+    for block in cast(Iterable[GPT2Block], transformer.h):  # nn.ModuleList is typed by its base class
         if recompute:  # as transformers' gradient_checkpointing_enable asks: recompute in backward
             hidden = checkpoint(_block, block, hidden, use_reentrant=False)
         else:

@@ -60,7 +60,7 @@ def apply_lora(model: GPT2LMHeadModel, settings: LoraSettings) -> "PeftModel":
         raise UserInputError("model.lora needs peft: pip install 'lit-gpt2[lora]' (or pip install peft)") from None
     config = LoraConfig(
         r=settings.rank,
-        lora_alpha=settings.alpha,
+        lora_alpha=settings.alpha,  # type: ignore[arg-type]  # peft annotates int; it divides by r
         lora_dropout=settings.dropout,
         target_modules=list(settings.target_modules),
         fan_in_fan_out=True,  # GPT-2's Conv1D stores weights as (in, out)
@@ -79,7 +79,7 @@ def merged_copy(peft_model: "PeftModel") -> GPT2LMHeadModel:
 
 def save_adapter(peft_model: "PeftModel", directory: str | Path) -> Path:
     """The adapter alone (adapter_config.json + adapter_model.safetensors), for ``PeftModel.from_pretrained``."""
-    peft_model.save_pretrained(directory)
+    peft_model.save_pretrained(str(directory))
     return Path(directory)
 
 

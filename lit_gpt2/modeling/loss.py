@@ -2,8 +2,6 @@
 all at once, in any precision. For small GPT-2s the output layer dominates time and memory; this
 computes the same loss and gradients as ``lm_head`` followed by ``cross_entropy``."""
 
-import math
-
 import torch
 
 
@@ -77,9 +75,3 @@ def lm_loss(
     return torch.nn.functional.cross_entropy(
         logits.flatten(0, 1).to(acc), labels[:, 1:].flatten(), ignore_index=ignore_index
     )
-
-
-def bits_per_byte(nll_sum: torch.Tensor | float, n_bytes: torch.Tensor | float) -> torch.Tensor | float:
-    """Total NLL in nats over the UTF-8 bytes of the text it predicted, in bits per byte: unlike
-    perplexity, comparable between models with different tokenizers (docs/bits-per-byte.md)."""
-    return nll_sum / (math.log(2) * n_bytes)

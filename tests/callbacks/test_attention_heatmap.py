@@ -3,7 +3,7 @@ import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from conftest import tiny_fit_args
-from lit_gpt2.attention.statistics import STATISTICS
+from lit_gpt2.inspect.statistics import STATISTICS
 
 
 def _fit_with(tmp_path, run_cli, init_args: dict) -> int:

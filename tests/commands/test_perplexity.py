@@ -6,7 +6,7 @@ import torch
 
 from lit_gpt2.checkpoints import load_model_and_tokenizer
 from lit_gpt2.data.screenplay import normalise_screenplay
-from lit_gpt2.modeling.perplexity import strided_nll
+from lit_gpt2.evaluation.perplexity import strided_nll
 
 SCENES = {
     "diner.txt": "INT. DINER - NIGHT\n\n                    MARGO\n          Kitchen closed at ten.\n",

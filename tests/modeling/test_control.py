@@ -1,18 +1,9 @@
-"""Genre control codes (docs/control-codes.md): the codes, who gets one, and genre accuracy."""
+"""Genre control codes (docs/control-codes.md): the codes and who gets one."""
 
 import pytest
-import torch
 
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.modeling.control import (
-    add_control_codes,
-    check_genre,
-    code_nll,
-    coded_scripts,
-    control_code,
-    genre_accuracy,
-    genre_confusion,
-)
+from lit_gpt2.modeling.control import add_control_codes, check_genre, coded_scripts, control_code
 from lit_gpt2.modeling.tokenizer import load_tokenizer
 
 
@@ -32,35 +23,9 @@ def test_an_uncoded_share_is_left_seeded():
     assert all(coded_scripts(50, 0.0, seed=3))
 
 
-def test_genre_accuracy_by_hand():
-    # Three scripts, two genres: script 0 (genre 0) and script 2 (genre 1) prefer their own code.
-    nll = torch.tensor([[1.0, 2.0], [1.0, 3.0], [2.5, 2.0]])
-    assert genre_accuracy(nll, [0, 1, 1]) == pytest.approx(2 / 3)
-    assert genre_accuracy(torch.tensor([[1.0, 1.0]]), [1]) == 0.0  # a tie goes to the first genre
-    # Rows: own genre; columns: guessed. Script 1 (genre 1) is guessed genre 0.
-    assert genre_confusion(nll, [0, 1, 1]).tolist() == [[1, 0], [1, 1]]
-
-
 def test_an_unknown_genre_is_refused_with_the_known_ones():
     assert check_genre("noir", ["comedy", "noir"]) == "noir"
     with pytest.raises(UserInputError, match="unknown genre 'opera': this model knows comedy, noir"):
         check_genre("opera", ["comedy", "noir"])
     with pytest.raises(UserInputError, match="trained without genre codes"):
         check_genre("noir", [])
-
-
-def test_code_nll_scores_the_script_after_each_code(tiny_module):
-    model = tiny_module.model.eval()
-    codes, scripts = [[11], [22, 23]], [[5, 6, 7, 8], [9, 10]]
-    nll = code_nll(model, codes, scripts, batch_size=3)
-    assert nll.shape == (2, 2)
-    with torch.no_grad():  # script 1 after code 1, by hand: labels only on the script's tokens
-        ids = torch.tensor([[22, 23, 9, 10]])
-        labels = torch.tensor([[-100, -100, 9, 10]])
-        assert nll[1, 1].item() == pytest.approx(model(ids, labels=labels).loss.item(), rel=1e-5)
-
-
-def test_code_nll_cuts_a_script_longer_than_the_context(tiny_module):
-    context = tiny_module.model.config.n_positions
-    nll = code_nll(tiny_module.model, [[11, 12]], [list(range(5, 5 + context + 10))])
-    assert nll.shape == (1, 1) and torch.isfinite(nll).all()

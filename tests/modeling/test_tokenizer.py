@@ -1,8 +1,7 @@
 import pytest
 
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.modeling.bpe import train_bpe_tokenizer
-from lit_gpt2.modeling.tokenizer import load_tokenizer, packaged_gpt2_tokenizer, token_byte_lengths, tokenizer_source
+from lit_gpt2.modeling.tokenizer import load_tokenizer, packaged_gpt2_tokenizer, tokenizer_source
 
 
 def test_packaged_files_give_gpt2_ids():
@@ -31,13 +30,3 @@ def test_tokenizer_defaults_to_the_pretrained_model_then_gpt2():
     assert tokenizer_source(None, None) == "gpt2"
     assert tokenizer_source("/models/mine", None) == "/models/mine"
     assert tokenizer_source("/models/mine", "gpt2") == "gpt2"
-
-
-@pytest.mark.parametrize("trained", [False, True])
-def test_token_byte_lengths_add_up_to_the_text_bytes(trained, tmp_path):
-    text = "INT. CAF\u00c9 - NIGHT\n\nZO\u00cb\nNa\u00efve? \u2014 \U0001f3ac done.\n"
-    tokenizer = train_bpe_tokenizer([text] * 5, 300, tmp_path) if trained else load_tokenizer("gpt2")
-    lengths = token_byte_lengths(tokenizer)
-    ids = tokenizer(text)["input_ids"]
-    assert int(lengths[ids].sum()) == len(text.encode())
-    assert lengths[tokenizer.eos_token_id] == 0

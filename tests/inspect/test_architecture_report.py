@@ -2,52 +2,8 @@ import pytest
 import torch
 
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.modeling.architecture import (
-    COMPARABLE_FAMILIES,
-    comparison_rows,
-    cost_facts,
-    count,
-    describe,
-    meta_gpt2,
-    module_tree,
-    parameter_breakdown,
-)
-from lit_gpt2.modeling.presets import SIZE_PRESETS
-
-TOTALS = {
-    "gpt2": 124_439_808,
-    "gpt2-medium": 354_823_168,
-    "gpt2-large": 774_030_080,
-    "gpt2-xl": 1_557_611_200,
-    "distilgpt2": 81_912_576,
-}
-
-
-@pytest.mark.parametrize("preset", SIZE_PRESETS)
-def test_breakdown_adds_up_to_the_exact_totals(preset):
-    model = meta_gpt2(preset)
-    rows = dict(parameter_breakdown(model))
-    assert sum(rows.values()) == TOTALS[preset]
-    assert rows["LM head (tied to wte: counted once, above)"] == 0
-    assert next(p for p in model.parameters()).is_meta
-
-
-def test_cost_per_token_follows_the_stated_formulas():
-    facts = cost_facts(meta_gpt2("gpt2"))
-    assert (facts.layers, facts.heads, facts.head_size, facts.context) == (12, 12, 64, 1024)
-    embeddings = 50257 * 768 + 1024 * 768
-    n = facts.parameters - embeddings + 50257 * 768  # blocks + ln_f + the LM head matmul
-    assert facts.matmul_parameters == n
-    assert facts.forward_flops_per_token == 2 * n + 4 * 12 * 1024 * 768
-    assert facts.training_flops_per_token == 3 * facts.forward_flops_per_token
-    assert facts.kv_cache_bytes_per_token == 2 * 12 * 768 * 2
-
-
-def test_tree_shows_the_block_stack_once_and_the_tied_head_as_shared():
-    tree = "\n".join(module_tree(meta_gpt2("gpt2")))
-    assert "h: 12 x GPT2Block, each:" in tree
-    assert tree.count("GPT2Block (") == 1
-    assert "lm_head: Linear (weights shared with an earlier module)" in tree
+from lit_gpt2.inspect.anatomy import count, meta_gpt2
+from lit_gpt2.inspect.architecture_report import COMPARABLE_FAMILIES, comparison_rows, describe
 
 
 def test_comparison_covers_the_four_families():

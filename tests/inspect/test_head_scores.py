@@ -5,13 +5,13 @@ import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from lit_gpt2.attention.head_scores import (
+from lit_gpt2.inspect.head_scores import (
     detection_patterns,
     head_score,
     head_scores,
     repeated_random_tokens,
 )
-from lit_gpt2.attention.probe import eager_attention
+from lit_gpt2.inspect.probe import eager_attention
 
 T = 6
 

@@ -86,6 +86,8 @@ def attention_rollout(attentions: list[torch.Tensor] | tuple[torch.Tensor, ...])
         mixed = mixed + torch.eye(mixed.shape[-1], dtype=mixed.dtype, device=mixed.device)
         mixed = mixed / mixed.sum(dim=-1, keepdim=True)
         rollout = mixed if rollout is None else mixed @ rollout
+    if rollout is None:
+        raise ValueError("attention_rollout needs the attention of at least one layer")
     return rollout
 
 

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from lit_gpt2.attention.statistics import attention_rollout, attention_statistics, classify_heads
+from lit_gpt2.inspect.statistics import attention_rollout, attention_statistics, classify_heads
 
 T = 5
 

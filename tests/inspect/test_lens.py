@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from lit_gpt2.attention.lens import lens_pass, logit_lens, surprisal_pass, token_surprisal
+from lit_gpt2.inspect.lens import lens_pass, logit_lens, surprisal_pass, token_surprisal
 
 
 def _ids(tiny_module, text: str = "INT. DINER - NIGHT\n\nMARGO\nKitchen closed at ten.") -> list[int]:

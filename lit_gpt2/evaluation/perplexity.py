@@ -104,7 +104,7 @@ def strided_nll(
 
 def _batches(windows: list[Window], batch_size: int) -> Iterator[list[Window]]:
     """Consecutive windows of equal length and scored count, at most ``batch_size`` at a time."""
-    for _, same in groupby(windows, key=lambda w: (w.end - w.begin, w.scored)):
-        same = list(same)
+    for _, group in groupby(windows, key=lambda w: (w.end - w.begin, w.scored)):
+        same = list(group)
         for start in range(0, len(same), max(1, batch_size)):
             yield same[start : start + batch_size]

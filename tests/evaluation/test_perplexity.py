@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.modeling.perplexity import Window, strided_nll, strided_windows
+from lit_gpt2.evaluation.perplexity import Window, strided_nll, strided_windows
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@ import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from lit_gpt2.attention.probe import attention_implementation, eager_attention, probe_attention
-from lit_gpt2.attention.statistics import attention_statistics, classify_heads
+from lit_gpt2.inspect.probe import attention_implementation, eager_attention, probe_attention
+from lit_gpt2.inspect.statistics import attention_statistics, classify_heads
 from lit_gpt2.modeling.tokenizer import load_tokenizer
 
 TEXTS = ["INT. DINER - NIGHT\n\nMARGO\nKitchen closed.", "DEAN\nHi."]

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
-from transformers import PreTrainedModel
+from transformers import GPT2LMHeadModel
 
 from lit_gpt2.modeling.inference import inference_pass
 
@@ -66,7 +66,7 @@ class LensPass:
     surprisal_bits: torch.Tensor  # (T - 1,)
 
 
-def lens_pass(model: PreTrainedModel, input_ids: list[int]) -> LensPass:
+def lens_pass(model: GPT2LMHeadModel, input_ids: list[int]) -> LensPass:
     """Run the model once (eval mode, no grad) and read both off its hidden states and logits."""
     device = next(model.parameters()).device
     ids = torch.tensor(input_ids[: model.config.n_positions], device=device)
@@ -76,7 +76,7 @@ def lens_pass(model: PreTrainedModel, input_ids: list[int]) -> LensPass:
     return LensPass(input_ids=ids.cpu(), lens=lens, surprisal_bits=token_surprisal(out.logits[0], ids))
 
 
-def surprisal_pass(model: PreTrainedModel, input_ids: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+def surprisal_pass(model: GPT2LMHeadModel, input_ids: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
     """The ids read (cut to the model's context) and each one's surprisal after the first, from one plain
     forward pass: no hidden states, no lens (which would hold layers x tokens x vocabulary logits)."""
     device = next(model.parameters()).device

@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
 
-from lit_gpt2.attention.head_scores import head_scores, repeated_random_tokens
+from lit_gpt2.inspect.head_scores import head_scores, repeated_random_tokens
 from lit_gpt2.modeling.build import attention_implementation
 from lit_gpt2.modeling.inference import inference_pass
 
@@ -31,7 +31,7 @@ class AttentionProbe:
 
 
 @contextmanager
-def eager_attention(model: PreTrainedModel):
+def eager_attention(model: GPT2LMHeadModel):
     """Eager attention inside the block, the original implementation restored afterwards, even on error."""
     original = attention_implementation(model)
     if original != "eager":
@@ -40,11 +40,11 @@ def eager_attention(model: PreTrainedModel):
         yield model
     finally:
         if original != "eager":
-            model.set_attn_implementation(original)
+            model.set_attn_implementation(original)  # type: ignore[arg-type]  # None: as it was, unset
 
 
 def probe_attention(
-    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, texts: list[str], prepend_eos: bool = True
+    model: GPT2LMHeadModel, tokenizer: PreTrainedTokenizerBase, texts: list[str], prepend_eos: bool = True
 ) -> AttentionProbe:
     """Run the probe; ``prepend_eos`` starts each text with ``<|endoftext|>`` so the attention sink sits
     on the same token whatever the text (GPT-2 adds no BOS of its own)."""
@@ -52,7 +52,7 @@ def probe_attention(
     return dataclasses.replace(probe_token_ids(model, tokenizer, ids), texts=list(texts))
 
 
-def probe_token_ids(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, ids: list[list[int]]) -> AttentionProbe:
+def probe_token_ids(model: GPT2LMHeadModel, tokenizer: PreTrainedTokenizerBase, ids: list[list[int]]) -> AttentionProbe:
     """The probe on token ids as given (e.g. the repeated random tokens of the head scores)."""
     device = next(model.parameters()).device
     limit = model.config.n_positions
@@ -74,7 +74,7 @@ def probe_token_ids(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, 
 
 
 def probe_head_scores(
-    model: PreTrainedModel,
+    model: GPT2LMHeadModel,
     tokenizer: PreTrainedTokenizerBase,
     length: int,
     candidates: Sequence[int] | None = None,

@@ -1,145 +1,16 @@
-"""GPT-2 anatomy on the ``meta`` device: component tree, exact parameter breakdown, cost per token,
-and a comparison with BERT, BART, T5 and XLNet. Meta tensors have shapes but no storage: nothing is
-allocated or downloaded, so even gpt2-xl is described instantly."""
+"""The architecture report that ``lit-gpt2 architecture`` prints and the architecture summary callback
+logs: a GPT-2's component tree, parameter breakdown and cost per token, and a comparison with BERT,
+BART, T5 and XLNet, each built on the meta device (nothing allocated or downloaded)."""
 
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
 
 import torch
-from torch import nn
-from transformers import AutoConfig, GPT2Config, GPT2LMHeadModel
+from transformers import GPT2LMHeadModel, PretrainedConfig, PreTrainedModel
 
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.modeling.hub import hub_reachable
-from lit_gpt2.modeling.presets import SIZE_PRESETS, preset_config
-
-
-def meta_gpt2(spec: str | GPT2Config) -> GPT2LMHeadModel:
-    """A size preset, the config of a saved folder / hub name, or a config, as a weightless GPT-2."""
-    if isinstance(spec, GPT2Config):
-        config = spec
-    else:
-        try:
-            config = (
-                preset_config(spec)
-                if spec in SIZE_PRESETS
-                else AutoConfig.from_pretrained(spec, local_files_only=not hub_reachable())
-            )
-        except OSError:
-            raise UserInputError(
-                f"no model config for {spec!r}: give a size preset ({', '.join(SIZE_PRESETS)}), a saved model "
-                "folder, or (online) a hub name"
-            ) from None
-    if not isinstance(config, GPT2Config):
-        raise UserInputError(f"{spec} is a {type(config).__name__}, not a GPT-2 model")
-    with torch.device("meta"):
-        return GPT2LMHeadModel(config)
-
-
-def count(module: nn.Module) -> int:
-    """Parameters counted once each, so a tied LM head adds nothing to the embedding it shares."""
-    return sum(p.numel() for p in {id(p): p for p in module.parameters()}.values())
-
-
-def parameter_breakdown(model: GPT2LMHeadModel) -> list[tuple[str, int]]:
-    """(component, parameters) rows that add up exactly to ``count(model)``."""
-    t = model.transformer
-    block = t.h[0]
-    layers = len(t.h)
-    rows = [
-        ("token embedding (wte)", count(t.wte)),
-        ("position embedding (wpe)", count(t.wpe)),
-        (f"attention qkv (c_attn) x {layers}", layers * count(block.attn.c_attn)),
-        (f"attention output projection (c_proj) x {layers}", layers * count(block.attn.c_proj)),
-        (f"MLP up (c_fc) x {layers}", layers * count(block.mlp.c_fc)),
-        (f"MLP down (c_proj) x {layers}", layers * count(block.mlp.c_proj)),
-        (f"LayerNorms (ln_1, ln_2) x {layers}", layers * (count(block.ln_1) + count(block.ln_2))),
-        ("final LayerNorm (ln_f)", count(t.ln_f)),
-    ]
-    tied = model.lm_head.weight is t.wte.weight
-    if tied:
-        rows.append(("LM head (tied to wte: counted once, above)", 0))
-    else:
-        rows.append(("LM head", count(model.lm_head)))
-    return rows
-
-
-@dataclass
-class CostFacts:
-    layers: int
-    heads: int
-    head_size: int
-    d_model: int
-    context: int
-    vocab: int
-    parameters: int
-    matmul_parameters: int
-    forward_flops_per_token: int
-    training_flops_per_token: int
-    kv_cache_bytes_per_token: int
-
-
-def matmul_parameters(model: GPT2LMHeadModel) -> int:
-    """N: the parameters that multiply each token (every block, ln_f, and the LM head, tied or not)."""
-    c = model.config
-    return sum(count(b) for b in model.transformer.h) + count(model.transformer.ln_f) + c.vocab_size * c.n_embd
-
-
-def forward_flops_per_token(model: GPT2LMHeadModel, seq_len: int | None = None) -> int:
-    """2N + 4 * layers * seq_len * d_model (QK^T and attention x V); seq_len defaults to the context."""
-    c = model.config
-    return 2 * matmul_parameters(model) + 4 * c.n_layer * (seq_len or c.n_positions) * c.n_embd
-
-
-def cost_facts(model: GPT2LMHeadModel, kv_bytes_per_value: int = 2) -> CostFacts:
-    """Per-token cost at full context.
-
-    N = parameters that multiply each token (every block's weights and the LM head, tied or not;
-    embedding lookups are free). Forward = 2N + 4 * layers * context * d_model (QK^T and attention x V);
-    a training step = 3 x forward = 6N + 12 * layers * context * d_model (the PaLM MFU formula).
-    KV cache = 2 (K and V) * layers * d_model values per token, at ``kv_bytes_per_value`` (2: bf16).
-    """
-    c = model.config
-    forward = forward_flops_per_token(model)
-    return CostFacts(
-        layers=c.n_layer,
-        heads=c.n_head,
-        head_size=c.n_embd // c.n_head,
-        d_model=c.n_embd,
-        context=c.n_positions,
-        vocab=c.vocab_size,
-        parameters=count(model),
-        matmul_parameters=matmul_parameters(model),
-        forward_flops_per_token=forward,
-        training_flops_per_token=3 * forward,
-        kv_cache_bytes_per_token=2 * c.n_layer * c.n_embd * kv_bytes_per_value,
-    )
-
-
-def module_tree(
-    module: nn.Module, name: str = "", depth: int = 0, max_depth: int = 4, seen: set[int] | None = None
-) -> list[str]:
-    """The component tree, one line per module, a repeated stack of blocks shown once with its count.
-
-    A module whose weights all appeared earlier in the tree (GPT-2's tied LM head) says so instead of
-    counting them again."""
-    seen = set() if seen is None else seen
-    label = f"{name}: " if name else ""
-    params = list(module.parameters())
-    if params and all(id(p) in seen for p in params):
-        return [f"{'  ' * depth}{label}{type(module).__name__} (weights shared with an earlier module)"]
-    lines = [f"{'  ' * depth}{label}{type(module).__name__} ({count(module):,} params)"]
-    if depth >= max_depth:
-        return lines
-    for child_name, child in module.named_children():
-        if isinstance(child, nn.ModuleList) and len(child) > 0:
-            lines.append(f"{'  ' * (depth + 1)}{child_name}: {len(child)} x {type(child[0]).__name__}, each:")
-            lines += module_tree(child[0], f"{child_name}[0]", depth + 2, max_depth, seen)
-            seen.update(id(p) for p in child.parameters())
-        else:
-            lines += module_tree(child, child_name, depth + 1, max_depth, seen)
-    seen.update(id(p) for p in params)
-    return lines
-
+from lit_gpt2.evaluation.flops import cost_facts
+from lit_gpt2.inspect.anatomy import count, module_tree, parameter_breakdown
 
 # Facts of each family that no config field states; parameters are counted from the meta model.
 FAMILIES = {
@@ -173,7 +44,7 @@ FAMILIES = {
 COMPARABLE_FAMILIES: tuple[str, ...] = tuple(name for name in FAMILIES if name != "gpt2")
 
 
-def comparison_rows(gpt2: GPT2LMHeadModel, others: list[str]) -> list[dict[str, str]]:
+def comparison_rows(gpt2: GPT2LMHeadModel, others: Sequence[str]) -> list[dict[str, str]]:
     """One row per model: GPT-2 first, then each of ``others`` (of ``COMPARABLE_FAMILIES``).
 
     Each is built on the meta device from a config made here, never downloaded: transformers' default
@@ -191,7 +62,7 @@ def comparison_rows(gpt2: GPT2LMHeadModel, others: list[str]) -> list[dict[str, 
         XLNetLMHeadModel,
     )
 
-    builders = {
+    builders: dict[str, tuple[Callable[[], PretrainedConfig], type[PreTrainedModel]]] = {
         "bert": (BertConfig, BertForMaskedLM),
         "bart": (BartConfig, BartForConditionalGeneration),
         "t5": (T5Config, T5ForConditionalGeneration),
@@ -203,7 +74,7 @@ def comparison_rows(gpt2: GPT2LMHeadModel, others: list[str]) -> list[dict[str, 
     unknown = [name for name in others if name not in COMPARABLE_FAMILIES]
     if unknown:
         raise UserInputError(f"can compare with {', '.join(COMPARABLE_FAMILIES)}; unknown: {', '.join(unknown)}")
-    models = [("gpt2", gpt2)]
+    models: list[tuple[str, PreTrainedModel]] = [("gpt2", gpt2)]
     for name in others:
         make_config, model_class = builders[name]
         with torch.device("meta"):
@@ -261,7 +132,7 @@ TRADE_OFFS = """\
 """
 
 
-def describe(model: GPT2LMHeadModel, spec: str, compare: list[str] = ()) -> tuple[str, dict]:
+def describe(model: GPT2LMHeadModel, spec: str, compare: Sequence[str] = ()) -> tuple[str, dict]:
     """The markdown report on ``model`` (named ``spec``) and the same facts as plain data."""
     breakdown = parameter_breakdown(model)
     facts = cost_facts(model)
