@@ -8,7 +8,6 @@ from lit_gpt2.modeling.control import (
     add_control_codes,
     check_genre,
     code_nll,
-    coded_scripts,
     control_code,
     genre_accuracy,
     genre_confusion,
@@ -24,12 +23,6 @@ def test_codes_are_one_special_token_each_or_a_plain_first_line():
     assert tokenizer(control_code("noir", "special") + "INT.")["input_ids"][0] == before  # one token, first
     assert control_code("noir", "text") == "[noir]\n"
     assert len(add_control_codes(load_tokenizer("gpt2"), ["noir"], "text")) == before  # plain text adds none
-
-
-def test_an_uncoded_share_is_left_seeded():
-    coded = coded_scripts(1000, 0.1, seed=3)
-    assert coded == coded_scripts(1000, 0.1, seed=3) and 60 < coded.count(False) < 140
-    assert all(coded_scripts(50, 0.0, seed=3))
 
 
 def test_genre_accuracy_by_hand():
