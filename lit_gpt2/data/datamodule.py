@@ -39,7 +39,8 @@ class MovieScriptsDataModule(L.LightningDataModule):
         genre_column: Optional column with the genre, kept as metadata.
         hub_split: Split to read from a hub dataset.
         hub_config: Configuration of a hub dataset that has several (e.g. ``wikitext-2-raw-v1``).
-        tokenizer: Tokenizer name or directory (the CLI links it to the model's).
+        tokenizer: Tokenizer name or directory (the CLI links it to the model's, and then hands the data
+            the model's own tokenizer object: one vocabulary, codes included).
         train_tokenizer: Fit a byte-level BPE tokenizer of this many tokens to the training scripts
             (trained once, then cached by their contents) and use it for the data and the model instead
             of ``model.tokenizer``: far cheaper than GPT-2's 50,257 tokens for a small model trained from
