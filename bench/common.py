@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from lit_gpt2.data.corpus import Corpus
 from lit_gpt2.data.datamodule import MovieScriptsDataModule
 from lit_gpt2.module import GPT2LitModule
 
@@ -104,7 +105,7 @@ def write_report(out: str, stem: str, report: dict, markdown: str) -> None:
 def build(cfg: BenchConfig) -> tuple[GPT2LitModule, MovieScriptsDataModule]:
     shared = {"source": cfg.source, "seed": cfg.seed, "cache_dir": cfg.cache_dir}
     # As the CLI does with data.train_tokenizer: the fitted BPE goes to the model and the data alike.
-    tokenizer = MovieScriptsDataModule(train_tokenizer=cfg.vocab, **shared).fitted_tokenizer() if cfg.vocab else None
+    tokenizer = str(Corpus(train_tokenizer=cfg.vocab, **shared).fitted_tokenizer()) if cfg.vocab else None
     data = MovieScriptsDataModule(
         block_size=cfg.block_size, batch_size=cfg.batch_size, tokenizer=tokenizer or "gpt2", **shared
     )
@@ -117,6 +118,7 @@ def build(cfg: BenchConfig) -> tuple[GPT2LitModule, MovieScriptsDataModule]:
         min_lr_ratio=0.1,
         **cfg.module_options,
     )
+    data.tokenizer = module.tokenizer  # one object for both, as the CLI hands it over
     data.setup("fit")
     return module, data
 

@@ -23,6 +23,7 @@ from pathlib import Path  # noqa: E402
 import lightning as L  # noqa: E402
 
 import lit_gpt2.cli  # noqa: E402
+from lit_gpt2.data.corpus import Corpus  # noqa: E402
 from lit_gpt2.data.datamodule import MovieScriptsDataModule  # noqa: E402
 
 IMPORTED = time.perf_counter()
@@ -80,7 +81,7 @@ STEPS, VALIDATION = "optimizer steps", "validation"
 
 
 def run(fit_args: list[str], started: float, imported: float) -> dict:
-    timed(MovieScriptsDataModule, "fitted_tokenizer", TOKENIZER)
+    timed(Corpus, "fitted_tokenizer", TOKENIZER)
     timed(MovieScriptsDataModule, "prepare_data", CACHE)
     lit_gpt2.cli.main(["fit", *fit_args, f"--trainer.callbacks+={CLOCK_PATH}"])
     wall = time.perf_counter() - started

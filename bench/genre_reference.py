@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from lit_gpt2.data.datamodule import MovieScriptsDataModule
+from lit_gpt2.data.corpus import Corpus
 from lit_gpt2.data.sources import load_scripts
 from lit_gpt2.modeling import load_tokenizer
 
@@ -71,8 +71,8 @@ def leave_one_out_accuracy(
 def words_per_block(source: str | None, genre_column: str | None, train_tokenizer: int, block_size: int) -> float:
     """Mean words in one ``block_size``-token block of the BPE the data module fits to the training
     scripts (cached): about as much of its script as a code shares a block with."""
-    data = MovieScriptsDataModule(source=source, genre_column=genre_column, train_tokenizer=train_tokenizer)
-    tokenizer, texts = load_tokenizer(data.fitted_tokenizer()), list(data.training_texts())
+    corpus = Corpus(source=source, genre_column=genre_column, train_tokenizer=train_tokenizer)
+    tokenizer, texts = load_tokenizer(str(corpus.fitted_tokenizer())), list(corpus.training_texts())
     n_tokens = sum(len(ids) for ids in tokenizer(texts, verbose=False)["input_ids"])
     return block_size * sum(len(words(text)) for text in texts) / n_tokens
 
@@ -83,7 +83,7 @@ def report(
     """The markdown table: accuracy per setting, with chance (and, with ``train_tokenizer``, the
     words in one block of that tokenizer)."""
     # Genres as training reads them: the embedded corpus's or a source's folders, or genre_column.
-    genres = MovieScriptsDataModule(source=source, genre_column=genre_column, control="genre").script_genres()
+    genres = Corpus(source=source, genre_column=genre_column, control="genre").genres
     table, _ = load_scripts(source, genre_column=genre_column)
     scenes = [(genre, words(text)) for genre, text in zip(genres, table["text"])]
     n_genres = len({genre for genre, _ in scenes})

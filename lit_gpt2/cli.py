@@ -2,6 +2,7 @@
 
 import errno
 import json
+import operator
 import os
 import re
 import sys
@@ -23,6 +24,7 @@ from lit_gpt2.callbacks.throughput import TokenThroughputMonitor
 from lit_gpt2.checkpoints import best_checkpoint_recorded_in, find_last_checkpoint, verify_checkpoint
 from lit_gpt2.commands import COMMANDS
 from lit_gpt2.commands.runner import run_command
+from lit_gpt2.data.corpus import Corpus
 from lit_gpt2.data.datamodule import MovieScriptsDataModule
 from lit_gpt2.distributed import close_process_group
 from lit_gpt2.errors import UserInputError
@@ -79,9 +81,12 @@ class LitGPT2CLI(LightningCLI):
         parser.link_arguments(
             ("model.pretrained", "model.tokenizer"), "data.tokenizer", compute_fn=tokenizer_source, apply_on="parse"
         )
-        # Genre control codes: the model learns the codes the data puts before its scripts.
+        # Genre control codes: the model learns the codes the corpus's genres give (its tokenizer, codes
+        # included, is then handed to the data: after_instantiate_classes).
         parser.link_arguments("data.control_format", "model.control_format", apply_on="parse")
-        parser.link_arguments("data.control_codes", "model.control_codes", apply_on="instantiate")
+        parser.link_arguments(
+            "data.corpus", "model.control_codes", compute_fn=operator.attrgetter("codes"), apply_on="instantiate"
+        )
 
     def _parse_ckpt_path(self) -> None:
         # Lightning merges the checkpoint's hyperparameters into the config here, which would hide a
@@ -113,6 +118,11 @@ class LitGPT2CLI(LightningCLI):
         if config.data.train_tokenizer:
             use_fitted_tokenizer(config)
 
+    def after_instantiate_classes(self) -> None:
+        # The tokenizer is resolved once, by the model (its name, or the fitted BPE, with the corpus's
+        # codes), and the data tokenises with that very object: one vocabulary, never loaded twice.
+        self.datamodule.tokenizer = self.model.tokenizer
+
     def instantiate_trainer(self, **kwargs: Any) -> L.Trainer:
         """The trainer, with ``GenreAccuracyCallback`` added when ``fit`` trains with genre codes: someone
         turning codes on expects to see whether the model follows them. One given in the config wins."""
@@ -139,14 +149,16 @@ def default_precision(accelerator: object) -> str:
 
 
 def use_fitted_tokenizer(config: Namespace) -> None:
-    """Point the model and the data at the BPE tokenizer that ``data.train_tokenizer`` asks for, trained
-    on the data's training scripts the first time and read from the cache after."""
+    """Point the model at the BPE tokenizer that ``data.train_tokenizer`` asks for, fitted to the corpus's
+    training scripts the first time and read from the cache after. The path goes into the config, so the
+    saved config and the checkpoint name it; the data's copy keeps the two hyperparameters equal."""
     if config.model.pretrained:
         raise UserInputError(
             f"data.train_tokenizer={config.data.train_tokenizer} fits a new vocabulary, which the pretrained "
             f"weights of model.pretrained={config.model.pretrained!r} cannot use: unset one of the two"
         )
-    config.model.tokenizer = config.data.tokenizer = MovieScriptsDataModule(**config.data.as_dict()).fitted_tokenizer()
+    fitted = str(Corpus.from_options(config.data.as_dict()).fitted_tokenizer())
+    config.model.tokenizer = config.data.tokenizer = fitted
 
 
 def resolve_named_checkpoint(config: Namespace, resume_run: bool) -> None:

@@ -28,12 +28,13 @@ from lit_gpt2.evaluation.bits_per_byte import bits_per_byte, token_byte_lengths
 from lit_gpt2.evaluation.flops import forward_flops_per_token
 from lit_gpt2.files import replaced_atomically
 from lit_gpt2.model_card import write_model_card
-from lit_gpt2.modeling import build_model, load_tokenizer, tokenizer_source
+from lit_gpt2.modeling import build_model, tokenizer_source
 from lit_gpt2.modeling.build import enable_gradient_checkpointing
-from lit_gpt2.modeling.control import ControlFormat, add_control_codes
+from lit_gpt2.modeling.control import ControlFormat
 from lit_gpt2.modeling.lean import lean_hidden_states, lean_unsupported
 from lit_gpt2.modeling.lora import LoraSettings, apply_lora, merged_copy, save_adapter, trainable_names
 from lit_gpt2.modeling.loss import chunked_lm_loss, lm_loss
+from lit_gpt2.modeling.tokenizer import resolve_tokenizer
 from lit_gpt2.optim import adamw_param_groups, warmup_cosine_scheduler
 
 if TYPE_CHECKING:
@@ -125,8 +126,8 @@ class GPT2LitModule(L.LightningModule):
         betas, warmup_steps = (plain(betas[0]), plain(betas[1])), plain(warmup_steps)
         self.save_hyperparameters(ignore=["tokenizer"])
         self.hparams["tokenizer"] = tokenizer
-        self.tokenizer: PreTrainedTokenizerBase = load_tokenizer(tokenizer)
-        add_control_codes(self.tokenizer, control_codes or [], control_format)
+        # The run's one tokenizer (the CLI hands this object to the data module too).
+        self.tokenizer: PreTrainedTokenizerBase = resolve_tokenizer(tokenizer, control_codes, control_format)
         self.model: GPT2LMHeadModel = build_model(
             pretrained=pretrained,
             preset=preset,

@@ -21,7 +21,7 @@ import torch
 from tqdm import tqdm
 from transformers import PreTrainedTokenizerBase, XLMConfig, XLMForSequenceClassification
 
-from lit_gpt2.data.datamodule import MovieScriptsDataModule
+from lit_gpt2.data.corpus import Corpus
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.modeling import load_tokenizer
 
@@ -48,7 +48,7 @@ def accuracy(model: XLMForSequenceClassification, ids: torch.Tensor, targets: to
 
 
 def train_classifier(
-    data: MovieScriptsDataModule,
+    corpus: Corpus,
     tokenizer: PreTrainedTokenizerBase,
     window: int = 128,
     epochs: int = 6,
@@ -56,14 +56,14 @@ def train_classifier(
     learning_rate: float = 1e-3,
     seed: int = 0,
 ) -> tuple[XLMForSequenceClassification, float]:
-    """The classifier, trained on ``data``'s training scripts, and its accuracy on the validation
+    """The classifier, trained on ``corpus``'s training scripts, and its accuracy on the validation
     scripts' windows (chance: 1 / genres)."""
     if epochs < 1:
         raise UserInputError(f"--epochs={epochs} must be at least 1")
     torch.manual_seed(seed)
-    labels = data.control_codes
-    train_ids, train_targets = windows(data.training_scripts(), tokenizer, labels, window)
-    val_ids, val_targets = windows(data.validation_scripts(), tokenizer, labels, window)
+    labels = corpus.codes
+    train_ids, train_targets = windows(corpus.training_scripts(), tokenizer, labels, window)
+    val_ids, val_targets = windows(corpus.validation_scripts(), tokenizer, labels, window)
     for split, ids in (("training", train_ids), ("validation", val_ids)):
         if len(ids) == 0:
             raise UserInputError(f"no {split} script is {window} tokens long: lower --window")
@@ -103,18 +103,18 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=128, help="tokens per training window")
     parser.add_argument("--epochs", type=int, default=6)
     args = parser.parse_args()
-    data = MovieScriptsDataModule(
+    corpus = Corpus(
         source=args.source, genre_column=args.genre_column, control="genre", train_tokenizer=args.train_tokenizer
     )
-    tokenizer = load_tokenizer(data.fitted_tokenizer())
+    tokenizer = load_tokenizer(str(corpus.fitted_tokenizer()))
     try:
-        model, val_accuracy = train_classifier(data, tokenizer, args.window, args.epochs)
+        model, val_accuracy = train_classifier(corpus, tokenizer, args.window, args.epochs)
     except UserInputError as error:
         raise SystemExit(f"error: {error}") from None
     tokenizer.model_max_length = args.window  # the pipeline's truncation=True cuts longer texts to fit
     model.save_pretrained(args.out)
     tokenizer.save_pretrained(args.out)
-    chance = 1 / len(data.control_codes)
+    chance = 1 / len(corpus.codes)
     print(f"Saved in {args.out}: validation accuracy {val_accuracy:.3f} (chance {chance:.3f})")
 
 

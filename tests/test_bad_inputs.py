@@ -241,12 +241,12 @@ def test_perplexity_default_stride_is_half_the_models_context(paths, run_cli, ca
 
 
 def test_a_full_disk_while_building_the_cache_says_nothing_was_corrupted(paths, run_cli, capsys, monkeypatch):
-    import lit_gpt2.data.datamodule as datamodule
+    import lit_gpt2.data.token_cache as token_cache
 
     def no_space(rows, files, dtype):
         raise OSError(errno.ENOSPC, "No space left on device", str(files[0]))
 
-    monkeypatch.setattr(datamodule, "write_streams", no_space)
+    monkeypatch.setattr(token_cache, "write_streams", no_space)
     cache = paths.root / "fresh-cache"
     assert run_cli(tiny_fit_args(paths.root, f"--data.cache_dir={cache}", "--data.block_size=31")) == 2
     err = capsys.readouterr().err

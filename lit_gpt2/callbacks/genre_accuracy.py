@@ -32,14 +32,15 @@ class GenreAccuracyCallback(L.Callback):
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         data = trainer.datamodule  # type: ignore[attr-defined]  # set by Lightning's data connector, undeclared
-        genres = getattr(data, "control_codes", None)
+        corpus = getattr(data, "corpus", None)
+        genres = corpus.codes if corpus is not None else None
         if not genres:
             raise UserInputError("GenreAccuracyCallback needs genre codes in the data: set data.control=genre")
-        tokenizer, control_format = lit_module(pl_module).tokenizer, data.hparams.control_format
+        tokenizer, control_format = lit_module(pl_module).tokenizer, corpus.control_format
         # As in training, where a script (and its code) follows the end-of-text of the script before it.
         eos = [tokenizer.eos_token_id]
         self._codes = [eos + tokenizer(control_code(genre, control_format))["input_ids"] for genre in genres]
-        scripts = data.validation_scripts()
+        scripts = corpus.validation_scripts()
         self._scripts = [tokenizer(text)["input_ids"][: self.max_tokens] for _, text in scripts]
         self._labels = [genres.index(genre) for genre, _ in scripts]
 
@@ -64,7 +65,7 @@ class GenreAccuracyCallback(L.Callback):
         accuracy = genre_accuracy(nll, self._labels)
         writer = tensorboard_writer(trainer)
         if writer is not None:
-            genres = trainer.datamodule.control_codes  # type: ignore[attr-defined]  # as in setup
+            genres = trainer.datamodule.corpus.codes  # type: ignore[attr-defined]  # as in setup
             title = f"step {trainer.global_step}: genre accuracy {accuracy:.2f} (chance {1 / len(genres):.2f})"
             chart = confusion_chart(
                 genre_confusion(nll, self._labels).cpu(),

@@ -2,7 +2,6 @@
 genre, so that a prompt starting with that code asks for that genre (docs/control-codes.md). How well a
 model tells the genres apart by its codes is ``lit_gpt2.evaluation.genre``."""
 
-import random
 from collections.abc import Sequence
 from typing import Literal
 
@@ -27,20 +26,6 @@ def add_control_codes(
     if control_format == "special":
         tokenizer.add_tokens([control_code(genre, control_format) for genre in genres], special_tokens=True)
     return tokenizer
-
-
-def code_labels_masked(input_ids: torch.Tensor, code_ids: torch.Tensor) -> torch.Tensor:
-    """Labels for a batch where the code tokens are no target (-100): the code is given, never
-    predicted. As a target it is not text: it would teach the model to write codes after an
-    end-of-text, and its loss (zero bytes) would count in the text's bits per byte."""
-    return input_ids.masked_fill(torch.isin(input_ids, code_ids.to(input_ids.device)), -100)
-
-
-def coded_scripts(n_scripts: int, uncoded_fraction: float, seed: int) -> list[bool]:
-    """Which scripts get their code: all but a seeded ``uncoded_fraction`` of them, so the model still
-    writes without one."""
-    rng = random.Random(seed)
-    return [rng.random() >= uncoded_fraction for _ in range(n_scripts)]
 
 
 def check_genre(genre: str, genres: Sequence[str]) -> str:

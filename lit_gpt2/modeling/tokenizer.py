@@ -6,7 +6,7 @@ offline machines get exactly the token ids the hub tokenizer would give.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import cast
@@ -14,6 +14,7 @@ from typing import cast
 from transformers import AutoTokenizer, GPT2Tokenizer, PreTrainedTokenizerBase
 
 from lit_gpt2.errors import UserInputError
+from lit_gpt2.modeling.control import ControlFormat, add_control_codes
 from lit_gpt2.modeling.hub import hub_reachable
 from lit_gpt2.modeling.presets import SIZE_PRESETS
 
@@ -45,6 +46,15 @@ def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
+
+
+def resolve_tokenizer(
+    name: str, genres: Sequence[str] | None = None, control_format: ControlFormat = "special"
+) -> PreTrainedTokenizerBase:
+    """A run's one tokenizer: ``name`` (``load_tokenizer``) with a special token per genre code when
+    ``control_format`` is special. The model resolves it and the CLI hands that same object to the data,
+    so the ids the data writes are the ids the model's embedding has rows for."""
+    return add_control_codes(load_tokenizer(name), genres or [], control_format)
 
 
 def _resolve(name: str) -> PreTrainedTokenizerBase:

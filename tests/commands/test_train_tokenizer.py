@@ -1,16 +1,5 @@
 from conftest import tiny_fit_args
-from lit_gpt2.data.datamodule import MovieScriptsDataModule
-from lit_gpt2.data.split import split_by_script
 from lit_gpt2.modeling.tokenizer import load_tokenizer
-
-
-def test_training_texts_hold_no_validation_script():
-    dm = MovieScriptsDataModule()
-    texts = dm.training_texts()
-    every = dm._prepared_scripts()["text"]
-    _, val_idx, test_idx = split_by_script(len(every), dm.hparams.val_fraction, dm.hparams.seed, 0.1)
-    assert len(texts) == len(every) - len(val_idx) - len(test_idx) and test_idx
-    assert not {every[i] for i in val_idx + test_idx} & set(texts)
 
 
 def test_trained_tokenizer_drives_a_from_scratch_fit(run_cli, tmp_path):
@@ -34,3 +23,25 @@ def test_data_train_tokenizer_fits_once_and_drives_model_and_data(run_cli, tmp_p
     for run in (tmp_path / "runs" / "lit-gpt2").iterdir():
         assert len(load_tokenizer(str(run / "export"))) == 400
         assert '"vocab_size": 400' in (run / "export" / "config.json").read_text()
+
+
+def test_the_cli_resolves_one_tokenizer_and_hands_it_to_model_and_data(tmp_path):
+    """The model loaded the tokenizer and added the codes, the data module did it again, and a throwaway
+    data module fitted the BPE: now the corpus fits it, the model resolves it with the corpus's codes, and
+    the data module tokenises with that same object."""
+    from lit_gpt2.cli import TRAINER_DEFAULTS, LitGPT2CLI
+    from lit_gpt2.data.datamodule import MovieScriptsDataModule
+    from lit_gpt2.module import GPT2LitModule
+
+    args = tiny_fit_args(tmp_path, "--data.train_tokenizer=300", "--data.control=genre")[1:]  # run=False: build only
+    cli = LitGPT2CLI(GPT2LitModule, MovieScriptsDataModule, trainer_defaults=TRAINER_DEFAULTS, run=False, args=args)
+    tokenizer = cli.model.tokenizer
+    assert cli.datamodule.tokenizer is tokenizer
+    fitted = cli.datamodule.corpus.fitted_tokenizer()
+    assert cli.model.hparams.tokenizer == cli.datamodule.hparams.tokenizer == str(fitted)
+    assert cli.model.hparams.control_codes == cli.datamodule.corpus.codes and len(cli.datamodule.corpus.codes) == 13
+    assert len(tokenizer) == len(load_tokenizer(str(fitted))) + 13 == cli.model.model.config.vocab_size
+    assert tokenizer.convert_tokens_to_ids("<|genre:noir|>") >= len(load_tokenizer(str(fitted)))
+    # A data module built alone (from Python) resolves the same vocabulary through its corpus.
+    alone = MovieScriptsDataModule(**{k: v for k, v in cli.datamodule.hparams.items() if not k.startswith("_")})
+    assert alone.tokenizer is not tokenizer and alone.tokenizer.get_vocab() == tokenizer.get_vocab()

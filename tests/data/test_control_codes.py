@@ -8,9 +8,10 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from transformers import pipeline
 
 from conftest import tiny_fit_args
+from lit_gpt2.data.codes import coded_scripts
 from lit_gpt2.data.datamodule import MovieScriptsDataModule
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.modeling.control import coded_scripts, control_code
+from lit_gpt2.modeling.control import control_code
 
 
 def _stream(data: MovieScriptsDataModule, split: str) -> np.ndarray:
@@ -20,16 +21,16 @@ def _stream(data: MovieScriptsDataModule, split: str) -> np.ndarray:
 def test_codes_reach_the_stream_once_per_coded_script_at_its_start(tmp_path):
     data = MovieScriptsDataModule(control="genre", uncoded_fraction=0.2, block_size=64, cache_dir=str(tmp_path))
     data.prepare_data()
-    tokenizer = data.tokenizer()
-    assert len(data.control_codes) == 13 and "noir" in data.control_codes
-    code_ids = set(tokenizer.convert_tokens_to_ids([control_code(g, "special") for g in data.control_codes]))
+    tokenizer, codes = data.tokenizer, data.corpus.codes
+    assert len(codes) == 13 and "noir" in codes
+    code_ids = set(tokenizer.convert_tokens_to_ids([control_code(g, "special") for g in codes]))
     coded = coded_scripts(326, 0.2, seed=42)
-    train_idx, _, _ = data._split(326)
+    train_idx, _, _ = data.corpus.split(326)
     stream = _stream(data, "train")
     at = np.flatnonzero(np.isin(stream, list(code_ids)))
     assert len(at) == sum(coded[i] for i in train_idx)  # every coded script once, the uncoded share without
     assert all(i == 0 or stream[i - 1] == tokenizer.eos_token_id for i in at)  # only where a script starts
-    genres = data.script_genres()
+    genres = data.corpus.genres
     first_coded = next(i for i in train_idx if coded[i])
     assert tokenizer.convert_ids_to_tokens(int(stream[at[0]])) == control_code(genres[first_coded], "special")
 
@@ -39,11 +40,11 @@ def test_folders_name_the_genres_and_a_flat_folder_is_refused(tmp_path):
         (tmp_path / "scripts" / genre).mkdir(parents=True)
         (tmp_path / "scripts" / genre / "a.txt").write_text(f"INT. {genre.upper()} - NIGHT\n\nA line.\n")
     data = MovieScriptsDataModule(source=str(tmp_path / "scripts"), control="genre")
-    assert data.control_codes == ["comedy", "noir"]
+    assert data.corpus.codes == ["comedy", "noir"]
     (tmp_path / "flat").mkdir()
     (tmp_path / "flat" / "a.txt").write_text("INT. X\n")
     with pytest.raises(UserInputError, match="in a folder named after its genre"):
-        MovieScriptsDataModule(source=str(tmp_path / "flat"), control="genre").script_genres()
+        _ = MovieScriptsDataModule(source=str(tmp_path / "flat"), control="genre").corpus.genres
 
 
 def test_a_coded_fit_logs_genre_accuracy_and_exports_its_codes(run_cli, tmp_path):
@@ -129,7 +130,7 @@ def test_codes_are_given_never_targets(tmp_path):
     data.prepare_data()
     data.setup("fit")
     code_ids = torch.tensor(
-        data.tokenizer().convert_tokens_to_ids([control_code(g, "special") for g in data.control_codes])
+        data.tokenizer.convert_tokens_to_ids([control_code(g, "special") for g in data.corpus.codes])
     )
     blocks = torch.stack([data.splits["train"][i]["input_ids"] for i in range(len(data.splits["train"]))])
     batch = data.on_before_batch_transfer({"input_ids": blocks}, 0)

@@ -3,7 +3,7 @@
 import pytest
 
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.modeling.control import add_control_codes, check_genre, coded_scripts, control_code
+from lit_gpt2.modeling.control import add_control_codes, check_genre, control_code
 from lit_gpt2.modeling.tokenizer import load_tokenizer
 
 
@@ -17,10 +17,6 @@ def test_codes_are_one_special_token_each_or_a_plain_first_line():
     assert len(add_control_codes(load_tokenizer("gpt2"), ["noir"], "text")) == before  # plain text adds none
 
 
-def test_an_uncoded_share_is_left_seeded():
-    coded = coded_scripts(1000, 0.1, seed=3)
-    assert coded == coded_scripts(1000, 0.1, seed=3) and 60 < coded.count(False) < 140
-    assert all(coded_scripts(50, 0.0, seed=3))
 
 
 def test_an_unknown_genre_is_refused_with_the_known_ones():
