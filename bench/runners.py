@@ -69,7 +69,8 @@ def run_ours_loop(cfg: BenchConfig) -> StepClock:
     in the raw loop, without Lightning's Trainer: ``ours`` over this is what the Trainer costs per step."""
     module, data = build(cfg)
     module = module.to(cfg.device).train()
-    optimizer, scheduler = module.optimizer_and_scheduler(cfg.steps, fused=True)
+    module.resolve_speed_switches(on_gpu=cfg.device == "cuda", sharded=False)  # as the Trainer's setup does
+    optimizer, scheduler = module.optimizer_and_scheduler(cfg.steps, fused=cfg.precision != "16-mixed")
 
     def loss_of(input_ids: torch.Tensor) -> torch.Tensor:
         return module.shared_step({"input_ids": input_ids})[0]

@@ -153,7 +153,7 @@ class GPT2LitModule(L.LightningModule):
             raise UserInputError(f"model.vocab_multiple={vocab_multiple} must be >= 1 (1: no padding; e.g. 64)")
         if lean_forward and (reason := lean_unsupported(self.model)):
             raise UserInputError(f"model.lean_forward does not handle {reason}: set model.lean_forward=false")
-        self._resolve_speed_switches(on_gpu=False, sharded=False)  # until setup() knows the device
+        self.resolve_speed_switches(on_gpu=False, sharded=False)  # until setup() knows the device
         self._last_batch_shape: tuple[int, int] | None = None  # for flops_per_batch
         self._first_bad_step: torch.Tensor | None = None  # first step with a non-finite loss, on the device
         self._first_bad_loss: torch.Tensor | None = None
@@ -167,7 +167,9 @@ class GPT2LitModule(L.LightningModule):
     def context_length(self) -> int:
         return self.model.config.n_positions
 
-    def _resolve_speed_switches(self, on_gpu: bool, sharded: bool) -> None:
+    def resolve_speed_switches(self, on_gpu: bool, sharded: bool) -> None:
+        """The switches left unset (None) chosen for the device and strategy: ``setup`` calls it once the
+        trainer knows them; a raw loop (``python -m bench``) calls it for its own device."""
         hp = self.hparams
         if hp["lean_forward"] and sharded:
             raise UserInputError(
@@ -203,7 +205,7 @@ class GPT2LitModule(L.LightningModule):
                     "parameters): use --trainer.strategy=ddp, where a LoRA model's gradients and optimizer "
                     "state are small anyway"
                 )
-            self._resolve_speed_switches(strategy.root_device.type == "cuda", is_sharded(strategy))
+            self.resolve_speed_switches(strategy.root_device.type == "cuda", is_sharded(strategy))
         # Lightning sets trainer.datamodule (and log_every_n_steps, callbacks) in its connectors without declaring it.
         datamodule = trainer.datamodule if trainer is not None else None  # type: ignore[attr-defined]
         block_size = getattr(datamodule, "block_size", None)

@@ -17,8 +17,6 @@ def test_codes_are_one_special_token_each_or_a_plain_first_line():
     assert len(add_control_codes(load_tokenizer("gpt2"), ["noir"], "text")) == before  # plain text adds none
 
 
-
-
 def test_an_unknown_genre_is_refused_with_the_known_ones():
     assert check_genre("noir", ["comedy", "noir"]) == "noir"
     with pytest.raises(UserInputError, match="unknown genre 'opera': this model knows comedy, noir"):

@@ -140,7 +140,7 @@ def test_sigmoid_form_of_gpt2_gelu_matches_torchs_tanh_gelu():
 
 def test_lean_forward_is_on_by_default_and_off_under_sharded_strategies(tiny_module):
     assert tiny_module._lean
-    tiny_module._resolve_speed_switches(on_gpu=True, sharded=True)
+    tiny_module.resolve_speed_switches(on_gpu=True, sharded=True)
     assert not tiny_module._lean
     assert tiny_module._vocab_multiple == 64
 
@@ -148,7 +148,7 @@ def test_lean_forward_is_on_by_default_and_off_under_sharded_strategies(tiny_mod
 def test_lean_forward_asked_for_under_a_sharded_strategy_is_refused(tiny_config):
     module = GPT2LitModule(config=tiny_config, lean_forward=True)
     with pytest.raises(UserInputError, match="lean_forward=true does not work under FSDP or DeepSpeed"):
-        module._resolve_speed_switches(on_gpu=True, sharded=True)
+        module.resolve_speed_switches(on_gpu=True, sharded=True)
 
 
 def test_bad_vocab_multiple_is_refused(tiny_config):
