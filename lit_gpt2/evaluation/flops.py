@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from transformers import GPT2LMHeadModel
 
-from lit_gpt2.inspect.anatomy import count
+from lit_gpt2.modeling.build import parameter_count
 
 
 @dataclass
@@ -28,7 +28,11 @@ class CostFacts:
 def matmul_parameters(model: GPT2LMHeadModel) -> int:
     """N: the parameters that multiply each token (every block, ln_f, and the LM head, tied or not)."""
     c = model.config
-    return sum(count(b) for b in model.transformer.h) + count(model.transformer.ln_f) + c.vocab_size * c.n_embd
+    return (
+        sum(parameter_count(b) for b in model.transformer.h)
+        + parameter_count(model.transformer.ln_f)
+        + c.vocab_size * c.n_embd
+    )
 
 
 def forward_flops_per_token(model: GPT2LMHeadModel, seq_len: int | None = None) -> int:
@@ -54,7 +58,7 @@ def cost_facts(model: GPT2LMHeadModel, kv_bytes_per_value: int = 2) -> CostFacts
         d_model=c.n_embd,
         context=c.n_positions,
         vocab=c.vocab_size,
-        parameters=count(model),
+        parameters=parameter_count(model),
         matmul_parameters=matmul_parameters(model),
         forward_flops_per_token=forward,
         training_flops_per_token=3 * forward,

@@ -11,6 +11,7 @@ from transformers import AutoConfig, GPT2Config, GPT2LMHeadModel
 from transformers.models.gpt2.modeling_gpt2 import GPT2Block
 
 from lit_gpt2.errors import UserInputError
+from lit_gpt2.modeling.build import parameter_count
 from lit_gpt2.modeling.hub import hub_reachable
 from lit_gpt2.modeling.presets import SIZE_PRESETS, preset_config
 
@@ -37,31 +38,26 @@ def meta_gpt2(spec: str | GPT2Config) -> GPT2LMHeadModel:
         return GPT2LMHeadModel(config)
 
 
-def count(module: nn.Module) -> int:
-    """Parameters counted once each, so a tied LM head adds nothing to the embedding it shares."""
-    return sum(p.numel() for p in {id(p): p for p in module.parameters()}.values())
-
-
 def parameter_breakdown(model: GPT2LMHeadModel) -> list[tuple[str, int]]:
-    """(component, parameters) rows that add up exactly to ``count(model)``."""
+    """(component, parameters) rows that add up exactly to ``parameter_count(model)``."""
     t = model.transformer
     block = cast(GPT2Block, t.h[0])  # nn.ModuleList is typed by its base class, Module
     layers = len(t.h)
     rows = [
-        ("token embedding (wte)", count(t.wte)),
-        ("position embedding (wpe)", count(t.wpe)),
-        (f"attention qkv (c_attn) x {layers}", layers * count(block.attn.c_attn)),
-        (f"attention output projection (c_proj) x {layers}", layers * count(block.attn.c_proj)),
-        (f"MLP up (c_fc) x {layers}", layers * count(block.mlp.c_fc)),
-        (f"MLP down (c_proj) x {layers}", layers * count(block.mlp.c_proj)),
-        (f"LayerNorms (ln_1, ln_2) x {layers}", layers * (count(block.ln_1) + count(block.ln_2))),
-        ("final LayerNorm (ln_f)", count(t.ln_f)),
+        ("token embedding (wte)", parameter_count(t.wte)),
+        ("position embedding (wpe)", parameter_count(t.wpe)),
+        (f"attention qkv (c_attn) x {layers}", layers * parameter_count(block.attn.c_attn)),
+        (f"attention output projection (c_proj) x {layers}", layers * parameter_count(block.attn.c_proj)),
+        (f"MLP up (c_fc) x {layers}", layers * parameter_count(block.mlp.c_fc)),
+        (f"MLP down (c_proj) x {layers}", layers * parameter_count(block.mlp.c_proj)),
+        (f"LayerNorms (ln_1, ln_2) x {layers}", layers * (parameter_count(block.ln_1) + parameter_count(block.ln_2))),
+        ("final LayerNorm (ln_f)", parameter_count(t.ln_f)),
     ]
     tied = model.lm_head.weight is t.wte.weight
     if tied:
         rows.append(("LM head (tied to wte: counted once, above)", 0))
     else:
-        rows.append(("LM head", count(model.lm_head)))
+        rows.append(("LM head", parameter_count(model.lm_head)))
     return rows
 
 
@@ -77,7 +73,7 @@ def module_tree(
     params = list(module.parameters())
     if params and all(id(p) in seen for p in params):
         return [f"{'  ' * depth}{label}{type(module).__name__} (weights shared with an earlier module)"]
-    lines = [f"{'  ' * depth}{label}{type(module).__name__} ({count(module):,} params)"]
+    lines = [f"{'  ' * depth}{label}{type(module).__name__} ({parameter_count(module):,} params)"]
     if depth >= max_depth:
         return lines
     for child_name, child in module.named_children():

@@ -10,7 +10,8 @@ from transformers import GPT2LMHeadModel, PretrainedConfig, PreTrainedModel
 
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.evaluation.flops import cost_facts
-from lit_gpt2.inspect.anatomy import count, module_tree, parameter_breakdown
+from lit_gpt2.inspect.anatomy import module_tree, parameter_breakdown
+from lit_gpt2.modeling.build import parameter_count
 
 # Facts of each family that no config field states; parameters are counted from the meta model.
 FAMILIES = {
@@ -98,7 +99,7 @@ def comparison_rows(gpt2: GPT2LMHeadModel, others: Sequence[str]) -> list[dict[s
                 "objective": objective,
                 "layers": layers,
                 "d_model": str(getattr(c, "hidden_size", None) or getattr(c, "d_model", None)),
-                "parameters": f"{count(model):,}",
+                "parameters": f"{parameter_count(model):,}",
             }
         )
     return rows

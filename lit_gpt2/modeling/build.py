@@ -4,6 +4,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from torch import nn
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedModel
 
 from lit_gpt2.errors import UserInputError
@@ -122,3 +123,8 @@ def attention_implementation(model: PreTrainedModel) -> str | None:
     documentation reads ``config._attn_implementation``, as this does, in this one place.
     """
     return model.config._attn_implementation
+
+
+def parameter_count(module: nn.Module) -> int:
+    """Parameters counted once each, so a tied LM head adds nothing to the embedding it shares."""
+    return sum(p.numel() for p in {id(p): p for p in module.parameters()}.values())

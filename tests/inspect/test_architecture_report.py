@@ -2,8 +2,9 @@ import pytest
 import torch
 
 from lit_gpt2.errors import UserInputError
-from lit_gpt2.inspect.anatomy import count, meta_gpt2
+from lit_gpt2.inspect.anatomy import meta_gpt2
 from lit_gpt2.inspect.architecture_report import COMPARABLE_FAMILIES, comparison_rows, describe
+from lit_gpt2.modeling.build import parameter_count
 
 
 def test_comparison_covers_the_four_families():
@@ -33,7 +34,7 @@ def test_xlnet_is_xlnet_base_cased_counted_on_the_meta_device():
     # mask embedding, and the LM head's own 32,000 biases (its weight is the word embedding, counted once).
     # 116.75M: the ~117M cited for xlnet-base-cased.
     per_layer = 5 * 768 * 768 + 3 * 768 + 2 * 768 + 2 * 2 * 768 + (768 * 3072 + 3072) + (3072 * 768 + 768)
-    assert count(model) == 12 * per_layer + 32000 * 768 + 768 + 32000 == 116_750_336
+    assert parameter_count(model) == 12 * per_layer + 32000 * 768 + 768 + 32000 == 116_750_336
     row = comparison_rows(meta_gpt2("gpt2"), ["xlnet"])[1]
     assert row["model"] == "XLNet base (XLNetLMHeadModel)"
     assert (row["layers"], row["d_model"], row["parameters"]) == ("12", "768", "116,750,336")
