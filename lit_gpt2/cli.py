@@ -58,8 +58,14 @@ class OneLineErrorParser(LightningArgumentParser):
 class LitGPT2CLI(LightningCLI):
     """LightningCLI with the default callbacks configurable by name and the tokenizer given once."""
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, parser_class=OneLineErrorParser, **kwargs)
+    def __init__(
+        self,
+        model_class: type[L.LightningModule] | None = None,
+        datamodule_class: type[L.LightningDataModule] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """LightningCLI's arguments (all but the two classes by keyword), its parser a ``OneLineErrorParser``."""
+        super().__init__(model_class, datamodule_class, parser_class=OneLineErrorParser, **kwargs)
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
@@ -199,7 +205,7 @@ def resolve_named_checkpoint(config: Namespace, resume_run: bool) -> None:
         config.ckpt_path = str(best)
         return
     config.ckpt_path = str(last)
-    if resume_run and last.parent in versions:
+    if resume_run and logger_args is not None and last.parent in versions:
         logger_args.version = versions[last.parent]
         # Writing into that run's checkpoint folder is the point; Lightning would warn that it is not empty.
         warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")

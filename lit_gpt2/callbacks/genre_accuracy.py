@@ -34,7 +34,7 @@ class GenreAccuracyCallback(L.Callback):
         data = trainer.datamodule  # type: ignore[attr-defined]  # set by Lightning's data connector, undeclared
         corpus = getattr(data, "corpus", None)
         genres = corpus.codes if corpus is not None else None
-        if not genres:
+        if corpus is None or not genres:
             raise UserInputError("GenreAccuracyCallback needs genre codes in the data: set data.control=genre")
         tokenizer, control_format = lit_module(pl_module).tokenizer, corpus.control_format
         # As in training, where a script (and its code) follows the end-of-text of the script before it.

@@ -5,7 +5,7 @@ packing it into memory-mapped blocks, cached, is ``token_cache.py``'s. This modu
 the samplers, and the position of a stream, which a checkpoint saves.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Literal
 
 import lightning as L
@@ -134,7 +134,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
         self._tokenizer: PreTrainedTokenizerBase | None = None  # resolved when first needed, or handed over
         self._stream_normalise: bool | None = None  # a stream's normalisation, judged on its held-out head
         self._code_ids: torch.Tensor | None = None  # the special code tokens, never a target (setup)
-        self.splits: dict[str, BlockDataset] | None = None
+        self.splits: Mapping[str, BlockDataset | InMemoryBlocks] | None = None
         self.split_mode: Literal["script", "position", "stream"] | None = None  # known after setup
         self.stream: StreamedBlocks | None = None
         self._stream_state: dict | None = None  # a checkpoint's stream position, until the stream exists
@@ -143,14 +143,15 @@ class MovieScriptsDataModule(L.LightningDataModule):
     def prepare_data(self) -> None:
         # Runs once per node before setup: tokenization happens here, and the other ranks then read the
         # cache in setup. This rank keeps what it built rather than reading the sources a second time.
-        if not self.hparams.streaming:
+        if not self.hparams["streaming"]:
             self._load_or_build()
 
     def setup(self, stage: str) -> None:
-        if self.hparams.control and self.hparams.control_format == "special":
-            codes = [control_code(genre, "special") for genre in self.corpus.codes]
+        # The corpus has codes (its genres) exactly when data.control is set.
+        if self.hparams["control_format"] == "special" and (genres := self.corpus.codes) is not None:
+            codes = [control_code(genre, "special") for genre in genres]
             self._code_ids = torch.tensor(self.tokenizer.convert_tokens_to_ids(codes))
-        if self.hparams.streaming:
+        if self.hparams["streaming"]:
             if self.splits is None:
                 self._setup_stream(stage)
         elif self.splits is None:
@@ -161,7 +162,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
         """The data's tokenizer, codes included: the one handed over (the CLI gives the model's), else
         the corpus's, resolved once (``Corpus.tokenizer``)."""
         if self._tokenizer is None:
-            self._tokenizer = self.corpus.tokenizer(self.hparams.tokenizer)
+            self._tokenizer = self.corpus.tokenizer(self.hparams["tokenizer"])
         return self._tokenizer
 
     @tokenizer.setter
@@ -177,8 +178,9 @@ class MovieScriptsDataModule(L.LightningDataModule):
         self.split_mode = "position" if by_position else "script"
 
     def train_dataloader(self) -> DataLoader:
-        if self.hparams.streaming:
-            return DataLoader(self.stream, batch_size=self.hparams.batch_size, drop_last=True)
+        if self.hparams["streaming"]:
+            assert self.stream is not None, "call setup() first"
+            return DataLoader(self.stream, batch_size=self.hparams["batch_size"], drop_last=True)
         return self._loader("train", shuffle=True)
 
     def val_dataloader(self) -> DataLoader:
@@ -186,29 +188,35 @@ class MovieScriptsDataModule(L.LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         """The test scripts, held out from training and from checkpoint selection alike."""
-        if self.hparams.streaming:
+        if self.hparams["streaming"]:
             raise UserInputError("data.streaming holds out validation documents only: test needs a prepared source")
-        if "test" not in self.splits:
+        if "test" not in self._ready_splits:
             raise UserInputError("data.test_fraction=0 leaves no test split: set data.test_fraction (e.g. 0.1)")
         return self._loader("test", shuffle=False)
 
     def predict_dataloader(self) -> DataLoader:
-        return self._loader("test" if "test" in self.splits else "validation", shuffle=False)
+        return self._loader("test" if "test" in self._ready_splits else "validation", shuffle=False)
+
+    @property
+    def _ready_splits(self) -> Mapping[str, BlockDataset | InMemoryBlocks]:
+        """The splits, which setup makes."""
+        assert self.splits is not None, "call setup() first"
+        return self.splits
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
-        assert self.splits is not None, "call setup() first"
-        dataset = self.splits[split]
+        hp = self.hparams
+        dataset = self._ready_splits[split]
         world_size, rank = (self.trainer.world_size, self.trainer.global_rank) if self.trainer else (1, 0)
         if shuffle:
             # The order is a function of (seed, epoch) alone, set by Lightning through set_epoch: every rank
             # reads a disjoint share (no block twice per epoch), and a resumed run reads what an
             # uninterrupted one would have.
-            sampler = DistributedSampler(
-                dataset, num_replicas=world_size, rank=rank, shuffle=True, seed=self.hparams.seed, drop_last=True
+            sampler: DistributedSampler[int] = DistributedSampler(
+                dataset, num_replicas=world_size, rank=rank, shuffle=True, seed=hp["seed"], drop_last=True
             )
-            if len(sampler) < self.hparams.batch_size:
+            if len(sampler) < hp["batch_size"]:
                 raise UserInputError(
-                    f"data.batch_size={self.hparams.batch_size} is more than the {len(sampler)} training blocks "
+                    f"data.batch_size={hp['batch_size']} is more than the {len(sampler)} training blocks "
                     f"each of the {world_size} process(es) gets: lower data.batch_size or data.block_size"
                 )
         else:
@@ -217,11 +225,11 @@ class MovieScriptsDataModule(L.LightningDataModule):
             sampler = UnrepeatedDistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=False)
         return DataLoader(
             dataset,
-            batch_size=self.hparams.batch_size,
+            batch_size=hp["batch_size"],
             sampler=sampler,
-            num_workers=self.hparams.num_workers,
+            num_workers=hp["num_workers"],
             pin_memory=torch.cuda.is_available(),
-            persistent_workers=self.hparams.num_workers > 0,
+            persistent_workers=hp["num_workers"] > 0,
             # Training steps are all full batches: static shapes (torch.compile, comparable step times).
             drop_last=shuffle,
         )
@@ -235,23 +243,23 @@ class MovieScriptsDataModule(L.LightningDataModule):
                 # An endless stream has no length to plan the LR schedule (estimated_stepping_batches) by.
                 raise UserInputError("data.streaming has no length to plan training by: set trainer.max_steps")
         tokenizer = self.tokenizer
-        documents = stream_documents(hp.source, hp.text_column, hp.hub_split, hp.hub_config)
-        held_out = [row["text"] for row in documents.take(hp.streaming_val_documents)]
+        documents = stream_documents(hp["source"], hp["text_column"], hp["hub_split"], hp["hub_config"])
+        held_out = [row["text"] for row in documents.take(hp["streaming_val_documents"])]
         if self._stream_normalise is None:  # data.normalize, else judged on the held-out head of the stream
-            self._stream_normalise = hp.normalize if hp.normalize is not None else looks_like_screenplay(held_out)
-        rank_zero_info(f"data: {hp.source}, streamed; {normalisation_note(hp.normalize, self.normalising())}.")
-        validation = InMemoryBlocks(held_out, tokenizer, self.normalising(), hp.block_size)
+            self._stream_normalise = hp["normalize"] if hp["normalize"] is not None else looks_like_screenplay(held_out)
+        rank_zero_info(f"data: {hp['source']}, streamed; {normalisation_note(hp['normalize'], self.normalising())}.")
+        validation = InMemoryBlocks(held_out, tokenizer, self.normalising(), hp["block_size"])
         if len(validation) == 0:
             raise UserInputError(
-                f"the first data.streaming_val_documents={hp.streaming_val_documents} documents are smaller than "
-                f"one block of data.block_size={hp.block_size}: raise data.streaming_val_documents"
+                f"the first data.streaming_val_documents={hp['streaming_val_documents']} documents are smaller than "
+                f"one block of data.block_size={hp['block_size']}: raise data.streaming_val_documents"
             )
         self.splits = {"validation": validation}
         self.split_mode = "stream"
         rank_zero_info(
-            f"validation: the first {hp.streaming_val_documents} streamed documents, {len(validation)} blocks."
+            f"validation: the first {hp['streaming_val_documents']} streamed documents, {len(validation)} blocks."
         )
-        training = documents.skip(hp.streaming_val_documents)
+        training = documents.skip(hp["streaming_val_documents"])
         world_size, rank = (trainer.world_size, trainer.global_rank) if trainer else (1, 0)
         if world_size > 1:  # every process reads its own share of the documents
             training = split_dataset_by_node(training, rank=rank, world_size=world_size)
@@ -259,7 +267,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
         def texts(skip: int) -> Iterator[str]:
             return (row["text"] for row in (training.skip(skip) if skip else training))
 
-        self.stream = StreamedBlocks(texts, tokenizer, self.normalising(), hp.block_size, self._iteration_start)
+        self.stream = StreamedBlocks(texts, tokenizer, self.normalising(), hp["block_size"], self._iteration_start)
 
     def _iteration_start(self) -> StreamPosition:
         """Where an epoch's pass over the stream starts: a checkpoint's position when resuming within the
@@ -288,7 +296,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
         """The stream position of what training consumed (streaming only), saved in checkpoints."""
         if self.stream is None:
             return {}
-        at = self.stream.position_after(self._consumed_batches * self.hparams.batch_size)
+        at = self.stream.position_after(self._consumed_batches * self.hparams["batch_size"])
         positions = [[at.documents, at.offset]]
         trainer = self.trainer
         if trainer is not None and trainer.world_size > 1:
@@ -300,7 +308,7 @@ class MovieScriptsDataModule(L.LightningDataModule):
     def load_state_dict(self, state_dict: dict) -> None:
         if "stream" not in state_dict:
             return
-        if not self.hparams.streaming:
+        if not self.hparams["streaming"]:
             raise UserInputError("this checkpoint was trained on a stream: resume it with data.streaming=true")
         if self.trainer is not None and self.trainer.max_steps < 0:
             # Epochs of a stream cut by limit_train_batches have no position Lightning resumes at reliably.

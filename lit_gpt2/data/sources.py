@@ -90,9 +90,11 @@ def load_scripts(
 ) -> tuple[datasets.Dataset, DecodeReport]:
     """Load every script of ``source`` (None: the embedded corpus) and report undecodable bytes.
     ``hub_config`` names a hub dataset's configuration (e.g. ``wikitext-2-raw-v1``)."""
+    if source is None:
+        return _load_text_files(embedded_corpus_files(), "the embedded corpus", genre_from_folder=True)
     files = text_files(source)
     if files is not None:
-        return _load_text_files(files, source or "the embedded corpus", genre_from_folder=source is None)
+        return _load_text_files(files, source)
     path = Path(source).expanduser()
     if glob.has_magic(source):
         return _load_table(_glob(source), text_column, title_column, genre_column), DecodeReport()

@@ -13,10 +13,10 @@ import os
 import shutil
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import datasets
 import numpy as np
@@ -30,6 +30,8 @@ from lit_gpt2.data.prepare import tokenize_scripts
 from lit_gpt2.data.sources import read_script
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.modeling.control import control_code
+
+T = TypeVar("T")
 
 # Bump when the processing below (decoding, normalisation, tokenisation, packing) changes, so stale
 # caches are not reused: the key holds the sources and settings, not the code.
@@ -65,10 +67,11 @@ class TokenCache:
         the text was split by position (too few documents to split by script)."""
         corpus = self.corpus
         files = corpus.files
-        table = None
         if files is None:  # a table or hub dataset: read whole, as the builders give it
             table = corpus.documents()[0]
-        n_documents = len(files) if files is not None else len(table)
+            n_documents = len(table)
+        else:
+            table, n_documents = None, len(files)
         by_position = corpus.by_position(n_documents)
         if by_position and corpus.control:
             raise UserInputError(
@@ -99,7 +102,7 @@ class TokenCache:
         the normalisation as decided (not as asked), and the split mode when it is by position (a folder
         that loses files until one is left changes mode, and must not reuse a cache of the other)."""
         corpus = self.corpus
-        settings = {
+        settings: dict[str, object] = {
             "block_size": self.block_size,
             "val_fraction": corpus.val_fraction,
             "test_fraction": corpus.test_fraction,
@@ -119,13 +122,12 @@ class TokenCache:
             for text in table["text"]:
                 digest.update(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
         elif by_stat:
-            for file in files:
+            for file in _given(files, "files"):
                 stat = file.stat()
                 digest.update(f"{file.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
         else:
-            for file in files:
-                with open(file, "rb") as handle:
-                    digest.update(hashlib.file_digest(handle, "sha256").digest())
+            for file in _given(files, "files"):
+                digest.update(_sha256(file))
         return corpus.cache_root / digest.hexdigest()[:24]
 
     def build(
@@ -138,8 +140,11 @@ class TokenCache:
     ) -> None:
         """Tokenize in ``num_proc`` processes and write each split's stream to ``cache`` (atomically)."""
         corpus, block_size = self.corpus, self.block_size
+        split: Sequence[list[int]]  # the train, validation and test rows of ``scripts``
         if by_position:  # one or two documents: read whole, cut into pieces of text, one split each
-            texts = list(table["text"]) if table is not None else [read_script(file)[0] for file in files]
+            texts = (
+                list(table["text"]) if table is not None else [read_script(file)[0] for file in _given(files, "files")]
+            )
             scripts, split = corpus.position_pieces(texts)
             scripts = scripts.select_columns(["text"])
             mean_bytes = sum(map(len, texts)) / len(scripts)
@@ -147,7 +152,7 @@ class TokenCache:
             scripts = datasets.Dataset.from_dict({"path": [str(file) for file in files]})
             mean_bytes = sum(file.stat().st_size for file in files) / len(files)
         else:
-            scripts = table.select_columns(["text"])
+            scripts = _given(table, "table").select_columns(["text"])
             mean_bytes = sum(map(len, scripts["text"])) / len(scripts)
         if corpus.control:
             coded = coded_scripts(len(scripts), self.uncoded_fraction, corpus.seed)
@@ -215,7 +220,23 @@ def _report(tokens: datasets.Dataset, corpus: Corpus) -> None:
         raise UserInputError(f"every script in {corpus.label} is empty: the source has no text to train on")
     bad_bytes = columns.column("bad_bytes").to_numpy()
     raw_chars, chars = columns.column("raw_chars").to_numpy().sum(), columns.column("chars").to_numpy().sum()
-    report_text(np.count_nonzero(bad_bytes), bad_bytes.sum(), corpus.normalising, raw_chars, chars)
+    report_text(int(np.count_nonzero(bad_bytes)), bad_bytes.sum(), corpus.normalising, raw_chars, chars)
+
+
+def _given(value: T | None, what: str) -> T:
+    """``value``, which the caller gives: the corpus's files, or its table when it has no files."""
+    if value is None:
+        raise ValueError(f"no {what}: a token cache needs the corpus's files, else its table")
+    return value
+
+
+def _sha256(file: Path) -> bytes:
+    """The SHA-256 of a file's bytes, read a MiB at a time (``hashlib.file_digest`` is Python 3.11+)."""
+    digest = hashlib.sha256()
+    with open(file, "rb") as handle:
+        while chunk := handle.read(2**20):
+            digest.update(chunk)
+    return digest.digest()
 
 
 def cache_damage(cache: Path) -> str | None:
