@@ -363,9 +363,10 @@ class GPT2LitModule(L.LightningModule):
         """Per-sequence perplexity: which blocks the model finds hardest."""
         labels = batch["input_ids"]
         logits = self(batch["input_ids"]).float()
-        nll = torch.nn.functional.cross_entropy(
-            logits[:, :-1].transpose(1, 2), labels[:, 1:], ignore_index=-100, reduction="none"
-        )
+        shifted, targets = logits[:, :-1], labels[:, 1:]
+        nll = torch.nn.functional.cross_entropy(  # classes last, rows flattened: the fast CPU layout
+            shifted.reshape(-1, shifted.shape[-1]), targets.reshape(-1), ignore_index=-100, reduction="none"
+        ).view(targets.shape)
         valid = (labels[:, 1:] != -100).float()
         per_sequence = (nll * valid).sum(1) / valid.sum(1).clamp(min=1)
         return {"nll": per_sequence, "ppl": per_sequence.exp()}

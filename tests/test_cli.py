@@ -88,7 +88,8 @@ def test_test_reads_held_out_scripts_that_validation_does_not(fitted, run_cli, c
     args = tiny_fit_args(fitted.parent.parent.parent)[1:]
     assert run_cli(["validate", *args, f"--ckpt_path={best}"]) == 0
     val_ppl = printed_val_ppl(capsys.readouterr().out)
-    assert run_cli(["test", *args, f"--ckpt_path={best}"]) == 0
+    # The first 3 batches of each split, as validation reads (tiny_fit_args' limit_val_batches=3).
+    assert run_cli(["test", *args, f"--ckpt_path={best}", "--trainer.limit_test_batches=3"]) == 0
     out = capsys.readouterr().out
     test_ppl = float(re.search(r"test/ppl\s*│\s*([\d.]+)", out).group(1))
     assert "test/bpb" in out

@@ -20,22 +20,21 @@ def _final(run_dir, version=None):
     return state, [e.value for e in events.Scalars("val/ppl")], [e.value for e in events.Scalars("train/loss")]
 
 
-def test_two_epochs_equal_one_epoch_then_resume(run_cli, tmp_path):
-    straight = tmp_path / "straight"
-    assert run_cli(tiny_fit_args(straight, epochs=2)) == 0
-
+def test_two_epochs_equal_one_epoch_then_resume(run_cli, fitted, tmp_path):
+    # The straight run: the session's fit of 2 epochs, with the same arguments as the cut one.
+    same = "--throughput.window_size=2"
     cut = tmp_path / "cut"
     stop = cut / "stop.yaml"
     cut.mkdir()
     stop.write_text(yaml.safe_dump({"trainer": {"callbacks": [{"class_path": "conftest.StopAfterEpochs"}]}}))
-    assert run_cli(tiny_fit_args(cut, f"--config={stop}", epochs=2)) == 0
+    assert run_cli(tiny_fit_args(cut, same, f"--config={stop}", epochs=2)) == 0
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert run_cli(tiny_fit_args(cut, "--ckpt_path=last", epochs=2)) == 0
+        assert run_cli(tiny_fit_args(cut, same, "--ckpt_path=last", epochs=2)) == 0
     assert not [w for w in caught if "exists and is not empty" in str(w.message)]  # continuing it is the point
     assert [run.name for run in (cut / "runs" / "lit-gpt2").iterdir()] == ["version_0"]  # the same run continued
 
-    expected, resumed = _final(straight), _final(cut)
+    expected, resumed = _final(fitted.parent.parent.parent, version=fitted.name), _final(cut)
     assert expected[0]["epoch"] == resumed[0]["epoch"] == 1
     assert expected[0]["global_step"] == resumed[0]["global_step"] == 8
     for name, tensor in expected[0]["state_dict"].items():
@@ -48,7 +47,10 @@ def test_two_epochs_equal_one_epoch_then_resume(run_cli, tmp_path):
 def test_a_resumed_run_with_the_watching_callbacks_logs_every_step_once(run_cli, tmp_path):
     callbacks = [
         {"class_path": "conftest.StopAfterEpochs"},
-        {"class_path": "lit_gpt2.callbacks.SampleGenerationCallback", "init_args": {"max_new_tokens": 4}},
+        {
+            "class_path": "lit_gpt2.callbacks.SampleGenerationCallback",
+            "init_args": {"max_new_tokens": 4, "strategies": ["greedy"]},
+        },
         {"class_path": "lit_gpt2.callbacks.AttentionHeatmapCallback"},
     ]
     config = tmp_path / "callbacks.yaml"

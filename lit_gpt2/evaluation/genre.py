@@ -52,9 +52,10 @@ def code_nll(
                 labels[row, len(code) : len(sequence)] = sequence[len(code) :]
             logits = model(input_ids=ids.to(device)).logits[:, :-1].float()
             targets = labels[:, 1:].to(device)
+            # Classes last, rows flattened: over a (batch, vocab, tokens) view, the CPU kernel is ~7x slower.
             token_nll = torch.nn.functional.cross_entropy(
-                logits.transpose(1, 2), targets, ignore_index=-100, reduction="none"
-            )
+                logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100, reduction="none"
+            ).view(targets.shape)
             counts = (targets != -100).sum(dim=1).clamp(min=1)
             losses.append((token_nll.sum(dim=1) / counts).cpu())
     return torch.cat(losses).view(len(scripts), len(code_ids))

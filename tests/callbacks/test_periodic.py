@@ -6,7 +6,7 @@ import pytest
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import REPO, TINY_CONFIG, tiny_fit_args
+from conftest import REPO, tiny_fit_args
 from lit_gpt2.callbacks.sample_generation import SampleGenerationCallback
 from lit_gpt2.errors import UserInputError
 
@@ -32,11 +32,15 @@ def _events(tmp_path) -> EventAccumulator:
 
 def test_the_finetune_config_watches_before_training_and_at_every_validation(run_cli, tmp_path):
     """The real fine-tune config, offline and tiny: two validations in one epoch give three rounds."""
+    finetune = yaml.safe_load((REPO / "configs" / "gpt2-finetune.yaml").read_text())
+    (samples,) = (c for c in finetune["trainer"]["callbacks"] if c["class_path"] == WATCHING[0])
+    samples["init_args"]["max_new_tokens"] = 4  # of 128: the rounds are what is checked, not their length
+    config = tmp_path / "gpt2-finetune.yaml"
+    config.write_text(yaml.safe_dump(finetune))
     args = tiny_fit_args(tmp_path, epochs=1)
-    args[1:1] = [f"--config={REPO / 'configs' / 'gpt2-finetune.yaml'}"]  # the config first, overrides after
+    args[1:1] = [f"--config={config}"]  # the config first, overrides after
     args += [
         "--model.pretrained=null",
-        f"--model.config={ {**TINY_CONFIG, 'n_positions': 256} }",
         "--data.source=null",
         "--data.num_workers=0",
         "--data.batch_size=4",
