@@ -15,7 +15,7 @@ def token_byte_lengths(tokenizer: PreTrainedTokenizerBase) -> torch.Tensor:
     alphabet, so a token's length is its byte count, partial UTF-8 sequences included; other
     tokenizers are measured by decoding each token alone.
     """
-    lengths = torch.zeros(len(tokenizer), dtype=torch.long)
+    lengths = [0] * len(tokenizer)  # a list, then one tensor: item by item into a tensor took 0.25 s
     special = set(tokenizer.all_special_ids)
     byte_level = isinstance(
         getattr(tokenizer, "backend_tokenizer", None) and tokenizer.backend_tokenizer.decoder, decoders.ByteLevel
@@ -25,7 +25,7 @@ def token_byte_lengths(tokenizer: PreTrainedTokenizerBase) -> torch.Tensor:
             continue
         text = token if byte_level else tokenizer.convert_tokens_to_string([token])
         lengths[index] = len(text) if byte_level else len(text.encode("utf-8"))
-    return lengths
+    return torch.tensor(lengths, dtype=torch.long)
 
 
 def bits_per_byte(nll_sum: torch.Tensor | float, n_bytes: torch.Tensor | float) -> torch.Tensor | float:
