@@ -3,7 +3,7 @@ genres, and the BPE fitted to the training scripts.
 
 One owner for all of it: the data module builds a ``Corpus`` from its options, and the CLI, the commands,
 scripts and benchmarks ask one directly instead of building a data module to reach it. (The folder
-``corpus/`` beside this file holds the embedded scenes; ``sources.py`` reads them.)
+``scenes/`` beside this file holds the embedded scenes; ``sources.py`` reads them.)
 """
 
 from collections.abc import Mapping
