@@ -30,7 +30,7 @@ class DecodeReport:
 
 def embedded_corpus_dir() -> Path:
     """The folder of original screenplay scenes shipped with the package (the default source): one
-    folder per genre (``corpus/<genre>/<title>.txt``), the genre labels' ground truth."""
+    folder per genre (``scenes/<genre>/<title>.txt``), the genre labels' ground truth."""
     return Path(str(resources.files("lit_gpt2.data") / "scenes"))
 
 
