@@ -11,9 +11,6 @@ from lit_gpt2.errors import UserInputError
 
 STRATEGIES = ["greedy", "beam-5", "top-k-40"]
 CUSTOM = {"name": "hot-nucleus", "do_sample": True, "temperature": 1.3, "top_p": 0.8}
-# The callback data.control=genre brings, given here to score 8 tokens of each validation script instead
-# of 64 (what it measures is not what these tests are about).
-GENRE_ACCURACY = {"class_path": "lit_gpt2.callbacks.GenreAccuracyCallback", "init_args": {"max_tokens": 8}}
 
 
 def _samples_config(tmp_path, *others: dict, **init_args) -> str:
@@ -104,19 +101,10 @@ def test_a_missing_classifier_is_refused_through_the_cli(run_cli, tmp_path, caps
     assert "no-such-classifier' does not exist" in err and "Traceback" not in err
 
 
-def test_genres_log_samples_and_classifier_scores_per_strategy_and_genre(run_cli, tmp_path, tiny_classifier):
-    config = _samples_config(
-        tmp_path,
-        GENRE_ACCURACY,
-        strategies=["greedy"],
-        max_new_tokens=6,
-        genres=["noir", "comedy"],
-        classifier=str(tiny_classifier),
-        classifier_device="cpu",
-    )
-    assert run_cli(tiny_fit_args(tmp_path, config, "--data.control=genre", epochs=1)) == 0
-
-    (run,) = (tmp_path / "runs" / "lit-gpt2").iterdir()
+def test_genres_log_samples_and_classifier_scores_per_strategy_and_genre(coded_run):
+    """``coded_run``: a 1-epoch coded fit whose greedy samples, uncoded and under the codes of noir and
+    comedy, are scored by ``tiny_classifier``."""
+    run = coded_run
     events = EventAccumulator(str(run), size_guidance={"tensors": 0, "scalars": 0, "images": 0})
     events.Reload()
     assert [image.step for image in events.Images("classifier/labels")] == [0, 4]
