@@ -1,6 +1,7 @@
 """Shared fixtures: a tiny GPT-2 architecture, offline settings, and a way to run the CLI in-process."""
 
 import atexit
+import logging
 import os
 import re
 import runpy
@@ -127,12 +128,15 @@ def fitted(tmp_path_factory) -> Path:
     return run
 
 
-# The watching callbacks as the tests that read the ``watched`` run give them: samples short and greedy
-# only, two named heads drawn, a 16-token passage read for its surprisal.
+# The watching callbacks as the tests that read the ``watched`` run give them: samples 6 tokens long under
+# three presets and one strategy of the user's own, two named heads drawn, a 16-token passage read for its
+# surprisal.
+SAMPLE_STRATEGIES = ["greedy", "beam-5", "top-k-40"]
+CUSTOM_STRATEGY = {"name": "hot-nucleus", "do_sample": True, "temperature": 1.3, "top_p": 0.8}
 WATCHING_CALLBACKS = [
     {
         "class_path": "lit_gpt2.callbacks.SampleGenerationCallback",
-        "init_args": {"strategies": ["greedy"], "max_new_tokens": 4},
+        "init_args": {"strategies": [*SAMPLE_STRATEGIES, CUSTOM_STRATEGY], "max_new_tokens": 6},
     },
     {"class_path": "lit_gpt2.callbacks.AttentionHeatmapCallback", "init_args": {"heads": [[0, 1], [1, 0]]}},
     {"class_path": "lit_gpt2.callbacks.LogitLensCallback", "init_args": {"passage_tokens": 16}},
@@ -142,11 +146,20 @@ WATCHING_CALLBACKS = [
 @pytest.fixture(scope="session")
 def watched(tmp_path_factory) -> Path:
     """The run folder of one tiny 2-epoch fit with all three watching callbacks (``WATCHING_CALLBACKS``) and
-    no sanity check, shared by the tests that read what each of them logs and what they cost."""
+    no sanity check, shared by the tests that read what each of them logs and what they cost. What the
+    transformers library warned of during the fit is in ``transformers-warnings.log`` beside ``runs``."""
     root = tmp_path_factory.mktemp("watched")
     config = root / "watch.yaml"
     config.write_text(yaml.safe_dump({"trainer": {"callbacks": WATCHING_CALLBACKS}}))
-    main(tiny_fit_args(root, f"--config={config}", "--trainer.num_sanity_val_steps=0"))
+    warned = logging.FileHandler(root / "transformers-warnings.log")
+    warned.setLevel(logging.WARNING)
+    library = logging.getLogger("transformers")
+    library.addHandler(warned)
+    try:
+        main(tiny_fit_args(root, f"--config={config}", "--trainer.num_sanity_val_steps=0"))
+    finally:
+        library.removeHandler(warned)
+        warned.close()
     (run,) = (root / "runs" / "lit-gpt2").iterdir()
     return run
 

@@ -1,16 +1,16 @@
 import pytest
-import transformers
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import tiny_fit_args
+from conftest import CUSTOM_STRATEGY, SAMPLE_STRATEGIES, tiny_fit_args
 from lit_gpt2.callbacks.sample_generation import SampleGenerationCallback
 from lit_gpt2.decoding.generate import Samples
 from lit_gpt2.decoding.strategies import PRESETS
 from lit_gpt2.errors import UserInputError
 
-STRATEGIES = ["greedy", "beam-5", "top-k-40"]
-CUSTOM = {"name": "hot-nucleus", "do_sample": True, "temperature": 1.3, "top_p": 0.8}
+# The strategies the shared ``watched`` fit samples with: three presets and one of the user's own.
+STRATEGIES = SAMPLE_STRATEGIES
+CUSTOM = CUSTOM_STRATEGY
 
 
 def _samples_config(tmp_path, *others: dict, **init_args) -> str:
@@ -22,14 +22,12 @@ def _samples_config(tmp_path, *others: dict, **init_args) -> str:
     return f"--config={config}"
 
 
-def test_fit_logs_samples_metrics_and_chart_for_every_strategy_and_epoch(run_cli, tmp_path, caplog):
-    config = _samples_config(tmp_path, strategies=[*STRATEGIES, CUSTOM], max_new_tokens=6)
-    transformers.logging.enable_propagation()
-    with caplog.at_level("WARNING"):
-        assert run_cli([*tiny_fit_args(tmp_path, config, epochs=2)]) == 0
-    assert "attention mask and the pad token id were not set" not in caplog.text
+def test_fit_logs_samples_metrics_and_chart_for_every_strategy_and_epoch(watched):
+    """``watched``: a 2-epoch fit whose samples are 6 tokens long, under ``STRATEGIES`` and ``CUSTOM``."""
+    warned = (watched.parents[2] / "transformers-warnings.log").read_text()
+    assert "attention mask and the pad token id were not set" not in warned
 
-    (run,) = (tmp_path / "runs" / "lit-gpt2").iterdir()
+    run = watched
     events = EventAccumulator(str(run), size_guidance={"tensors": 0, "images": 0})
     events.Reload()
     steps = [0, 4, 8]  # before training, then after each of the 2 epochs of 4 batches
