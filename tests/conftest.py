@@ -1,6 +1,7 @@
 """Shared fixtures: a tiny GPT-2 architecture, offline settings, and a way to run the CLI in-process."""
 
 import atexit
+import logging
 import os
 import re
 import runpy
@@ -19,6 +20,7 @@ from pathlib import Path
 import lightning as L
 import pytest
 import torch
+import yaml
 
 from lit_gpt2.cli import main
 
@@ -126,6 +128,42 @@ def fitted(tmp_path_factory) -> Path:
     return run
 
 
+# The watching callbacks as the tests that read the ``watched`` run give them: samples 6 tokens long under
+# three presets and one strategy of the user's own, two named heads drawn, a 16-token passage read for its
+# surprisal.
+SAMPLE_STRATEGIES = ["greedy", "beam-5", "top-k-40"]
+CUSTOM_STRATEGY = {"name": "hot-nucleus", "do_sample": True, "temperature": 1.3, "top_p": 0.8}
+WATCHING_CALLBACKS = [
+    {
+        "class_path": "lit_gpt2.callbacks.SampleGenerationCallback",
+        "init_args": {"strategies": [*SAMPLE_STRATEGIES, CUSTOM_STRATEGY], "max_new_tokens": 6},
+    },
+    {"class_path": "lit_gpt2.callbacks.AttentionHeatmapCallback", "init_args": {"heads": [[0, 1], [1, 0]]}},
+    {"class_path": "lit_gpt2.callbacks.LogitLensCallback", "init_args": {"passage_tokens": 16}},
+]
+
+
+@pytest.fixture(scope="session")
+def watched(tmp_path_factory) -> Path:
+    """The run folder of one tiny 2-epoch fit with all three watching callbacks (``WATCHING_CALLBACKS``) and
+    no sanity check, shared by the tests that read what each of them logs and what they cost. What the
+    transformers library warned of during the fit is in ``transformers-warnings.log`` beside ``runs``."""
+    root = tmp_path_factory.mktemp("watched")
+    config = root / "watch.yaml"
+    config.write_text(yaml.safe_dump({"trainer": {"callbacks": WATCHING_CALLBACKS}}))
+    warned = logging.FileHandler(root / "transformers-warnings.log")
+    warned.setLevel(logging.WARNING)
+    library = logging.getLogger("transformers")
+    library.addHandler(warned)
+    try:
+        main(tiny_fit_args(root, f"--config={config}", "--trainer.num_sanity_val_steps=0"))
+    finally:
+        library.removeHandler(warned)
+        warned.close()
+    (run,) = (root / "runs" / "lit-gpt2").iterdir()
+    return run
+
+
 def copy_of_fitted(fitted: Path, root: Path) -> Path:
     """The ``fitted`` run copied under ``root``, alone, as if ``tiny_fit_args(root)`` had trained there: for
     tests that damage or add to a run (its checkpoints still record their first folder as best)."""
@@ -205,6 +243,32 @@ def tiny_classifier(tmp_path_factory) -> Path:
         GPT2ForSequenceClassification(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def coded_run(tmp_path_factory, tiny_classifier) -> Path:
+    """The run folder of one tiny 1-epoch fit with genre codes (data.control=genre), whose genre accuracy
+    scores 8 tokens of each validation script and whose samples (greedy, 6 tokens, uncoded and under the
+    codes of noir and comedy) are scored by ``tiny_classifier``; shared by the tests that read it."""
+    root = tmp_path_factory.mktemp("coded")
+    samples = {
+        "class_path": "lit_gpt2.callbacks.SampleGenerationCallback",
+        "init_args": {
+            "strategies": ["greedy"],
+            "max_new_tokens": 6,
+            "genres": ["noir", "comedy"],
+            "classifier": str(tiny_classifier),
+            "classifier_device": "cpu",
+        },
+    }
+    # The callback data.control=genre brings, given here to score 8 tokens of each validation script
+    # instead of 64 (what it measures is not what these tests are about).
+    accuracy = {"class_path": "lit_gpt2.callbacks.GenreAccuracyCallback", "init_args": {"max_tokens": 8}}
+    config = root / "coded.yaml"
+    config.write_text(yaml.safe_dump({"trainer": {"callbacks": [samples, accuracy]}}))
+    main(tiny_fit_args(root, f"--config={config}", "--data.control=genre", epochs=1))
+    (run,) = (root / "runs" / "lit-gpt2").iterdir()
+    return run
 
 
 class MarkAfterSteps(L.Callback):

@@ -115,7 +115,9 @@ def test_fused_adamw_under_bf16_mixed_clips_where_lightning_would_refuse(run_cli
     """Lightning refuses norm clipping with a fused optimizer under AMP; bf16 has no scaler, so it is sound."""
     from conftest import tiny_fit_args
 
-    args = tiny_fit_args(tmp_path, "--trainer.precision=bf16-mixed", "--model.fused_adamw=true", epochs=1)
+    # Two optimizer steps, each clipped, and a checkpoint.
+    short = ["--trainer.limit_train_batches=2", "--trainer.limit_val_batches=1"]
+    args = tiny_fit_args(tmp_path, "--trainer.precision=bf16-mixed", "--model.fused_adamw=true", *short, epochs=1)
     assert run_cli(args) == 0
     assert list((tmp_path / "runs" / "lit-gpt2").glob("version_0/checkpoints/last.ckpt"))
 

@@ -1,19 +1,16 @@
 import pytest
-import transformers
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import tiny_fit_args
+from conftest import CUSTOM_STRATEGY, SAMPLE_STRATEGIES, tiny_fit_args
 from lit_gpt2.callbacks.sample_generation import SampleGenerationCallback
 from lit_gpt2.decoding.generate import Samples
 from lit_gpt2.decoding.strategies import PRESETS
 from lit_gpt2.errors import UserInputError
 
-STRATEGIES = ["greedy", "beam-5", "top-k-40"]
-CUSTOM = {"name": "hot-nucleus", "do_sample": True, "temperature": 1.3, "top_p": 0.8}
-# The callback data.control=genre brings, given here to score 8 tokens of each validation script instead
-# of 64 (what it measures is not what these tests are about).
-GENRE_ACCURACY = {"class_path": "lit_gpt2.callbacks.GenreAccuracyCallback", "init_args": {"max_tokens": 8}}
+# The strategies the shared ``watched`` fit samples with: three presets and one of the user's own.
+STRATEGIES = SAMPLE_STRATEGIES
+CUSTOM = CUSTOM_STRATEGY
 
 
 def _samples_config(tmp_path, *others: dict, **init_args) -> str:
@@ -25,14 +22,12 @@ def _samples_config(tmp_path, *others: dict, **init_args) -> str:
     return f"--config={config}"
 
 
-def test_fit_logs_samples_metrics_and_chart_for_every_strategy_and_epoch(run_cli, tmp_path, caplog):
-    config = _samples_config(tmp_path, strategies=[*STRATEGIES, CUSTOM], max_new_tokens=6)
-    transformers.logging.enable_propagation()
-    with caplog.at_level("WARNING"):
-        assert run_cli([*tiny_fit_args(tmp_path, config, epochs=2)]) == 0
-    assert "attention mask and the pad token id were not set" not in caplog.text
+def test_fit_logs_samples_metrics_and_chart_for_every_strategy_and_epoch(watched):
+    """``watched``: a 2-epoch fit whose samples are 6 tokens long, under ``STRATEGIES`` and ``CUSTOM``."""
+    warned = (watched.parents[2] / "transformers-warnings.log").read_text()
+    assert "attention mask and the pad token id were not set" not in warned
 
-    (run,) = (tmp_path / "runs" / "lit-gpt2").iterdir()
+    run = watched
     events = EventAccumulator(str(run), size_guidance={"tensors": 0, "images": 0})
     events.Reload()
     steps = [0, 4, 8]  # before training, then after each of the 2 epochs of 4 batches
@@ -104,19 +99,10 @@ def test_a_missing_classifier_is_refused_through_the_cli(run_cli, tmp_path, caps
     assert "no-such-classifier' does not exist" in err and "Traceback" not in err
 
 
-def test_genres_log_samples_and_classifier_scores_per_strategy_and_genre(run_cli, tmp_path, tiny_classifier):
-    config = _samples_config(
-        tmp_path,
-        GENRE_ACCURACY,
-        strategies=["greedy"],
-        max_new_tokens=6,
-        genres=["noir", "comedy"],
-        classifier=str(tiny_classifier),
-        classifier_device="cpu",
-    )
-    assert run_cli(tiny_fit_args(tmp_path, config, "--data.control=genre", epochs=1)) == 0
-
-    (run,) = (tmp_path / "runs" / "lit-gpt2").iterdir()
+def test_genres_log_samples_and_classifier_scores_per_strategy_and_genre(coded_run):
+    """``coded_run``: a 1-epoch coded fit whose greedy samples, uncoded and under the codes of noir and
+    comedy, are scored by ``tiny_classifier``."""
+    run = coded_run
     events = EventAccumulator(str(run), size_guidance={"tensors": 0, "scalars": 0, "images": 0})
     events.Reload()
     assert [image.step for image in events.Images("classifier/labels")] == [0, 4]

@@ -47,12 +47,9 @@ def test_folders_name_the_genres_and_a_flat_folder_is_refused(tmp_path):
         _ = MovieScriptsDataModule(source=str(tmp_path / "flat"), control="genre").corpus.genres
 
 
-def test_a_coded_fit_logs_genre_accuracy_and_exports_its_codes(run_cli, tmp_path):
-    config = tmp_path / "genre.yaml"
-    callback = {"class_path": "lit_gpt2.callbacks.GenreAccuracyCallback", "init_args": {"max_tokens": 8}}
-    config.write_text(yaml.safe_dump({"trainer": {"callbacks": [callback]}}))
-    assert run_cli(tiny_fit_args(tmp_path, f"--config={config}", "--data.control=genre", epochs=1)) == 0
-    (run,) = (tmp_path / "runs" / "lit-gpt2").iterdir()
+def test_a_coded_fit_logs_genre_accuracy_and_exports_its_codes(coded_run):
+    """``coded_run``: a 1-epoch fit with data.control=genre and a GenreAccuracyCallback (8 tokens)."""
+    run = coded_run
     events = EventAccumulator(str(run), size_guidance={"images": 0})
     events.Reload()
     accuracy = events.Scalars("val/genre_accuracy")
