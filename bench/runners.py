@@ -70,7 +70,8 @@ def run_ours_loop(cfg: BenchConfig) -> StepClock:
     module, data = build(cfg)
     module = module.to(cfg.device).train()
     module.resolve_speed_switches(on_gpu=cfg.device == "cuda", sharded=False)  # as the Trainer's setup does
-    optimizer, scheduler = module.optimizer_and_scheduler(cfg.steps, fused=cfg.precision != "16-mixed")
+    # The bench's precisions (32-true, bf16-mixed) have no loss scaler.
+    optimizer, scheduler = module.optimizer_and_scheduler(cfg.steps, fused=module.uses_fused_adamw(scaled=False))
 
     def loss_of(input_ids: torch.Tensor) -> torch.Tensor:
         return module.shared_step({"input_ids": input_ids})[0]

@@ -372,11 +372,16 @@ class GPT2LitModule(L.LightningModule):
         return {"nll": per_sequence, "ppl": per_sequence.exp()}
 
     def configure_optimizers(self) -> OptimizerLRSchedulerConfig:
-        hp = self.hparams
         scaled = getattr(self.trainer.precision_plugin, "scaler", None) is not None  # only AMP plugins have one
-        fused = hp["fused_adamw"] if hp["fused_adamw"] is not None else not scaled
+        fused = self.uses_fused_adamw(scaled)
         optimizer, scheduler = self.optimizer_and_scheduler(int(self.trainer.estimated_stepping_batches), fused)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def uses_fused_adamw(self, scaled: bool) -> bool:
+        """``model.fused_adamw``, or when unset: fused unless a loss scaler (16-mixed) is at work, whose
+        clipping must see unscaled gradients; the Trainer's rule and the benchmark's raw loop's."""
+        chosen = self.hparams["fused_adamw"]
+        return chosen if chosen is not None else not scaled
 
     def optimizer_and_scheduler(
         self, total_steps: int, fused: bool

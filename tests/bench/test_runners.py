@@ -10,7 +10,7 @@ from bench.runners import RUNNERS
 
 def test_ours_raw_and_hf_runners_produce_the_same_losses(tmp_path):
     cfg = BenchConfig(steps=4, warmup=1, batch_size=2, cache_dir=str(tmp_path))
-    results = {name: RUNNERS[name](cfg).result(name) for name in ("ours", "raw", "hf")}
+    results = {name: RUNNERS[name](cfg).result(name) for name in ("ours", "ours-loop", "raw", "hf")}
     reference = results["raw"].losses
     assert len(reference) == 4
     for name, result in results.items():
