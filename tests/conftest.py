@@ -14,6 +14,11 @@ from unittest import mock
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="lit-gpt2-hf-datasets-"))
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Under pytest-xdist (scripts/test.sh runs one worker per core), each worker and the processes its tests
+# start get an equal share of the cores: two workers each running torch on every core run slower than one.
+if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
+    _share = max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
+    os.environ.setdefault("OMP_NUM_THREADS", str(_share))
 
 from pathlib import Path
 
@@ -34,6 +39,52 @@ TINY_CONFIG = {"n_layer": 2, "n_head": 2, "n_embd": 32, "n_positions": 128}
 # give their own folder.
 SHARED_CACHE = Path(tempfile.mkdtemp(prefix="lit-gpt2-test-cache-"))
 atexit.register(shutil.rmtree, SHARED_CACHE, ignore_errors=True)
+
+
+# scripts/test.sh runs the suite on one pytest-xdist worker per core. Tests that share a costly fixture go
+# to one worker together, so the fixture is built once: files whose tests share a module-scoped fixture,
+# and the files of the tests that read each shared fit (``fitted``; ``watched`` and ``coded_run``, which
+# test_sample_generation reads both). Every other test goes wherever a worker is free. A file missing
+# here costs a second build of its fixture, never a failure.
+TOGETHER = {
+    "fitted": (
+        "test_cli.py",
+        "data/test_corpus.py",
+        "test_faults.py",
+        "test_resume.py",
+        "commands/test_train_tokenizer.py",
+    ),
+    "watched": (
+        "callbacks/test_sample_generation.py",
+        "callbacks/test_attention_heatmap.py",
+        "callbacks/test_logit_lens.py",
+        "bench/test_callback_cost.py",
+        "data/test_control_codes.py",
+    ),
+    **{
+        file: (file,)
+        for file in (
+            "test_distributed.py",
+            "test_docs.py",
+            "test_bad_inputs.py",
+            "commands/test_demo.py",
+            "decoding/test_generate.py",
+        )
+    },
+}
+_GROUP_OF_FILE = {f"tests/{file}": group for group, files in TOGETHER.items() for file in files}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class TogetherScheduling(LoadScopeScheduling):
+        """xdist's own ``--dist loadgroup`` cannot be used: with pytest 9 its group marks never reach the ids."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return _GROUP_OF_FILE.get(nodeid.split("::")[0], nodeid)
+
+    return TogetherScheduling(config, log)
 
 
 @pytest.fixture
