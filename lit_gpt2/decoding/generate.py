@@ -179,22 +179,46 @@ def _through_stop(text: str, stop: Sequence[str]) -> str:
 def continuation_nll(model: GPT2LMHeadModel, samples: Samples) -> float:
     """Sum of NLL of every generated token given its prompt, under the model's raw (untempered) logits;
     past the context, each stride of tokens is scored with the ``context - stride`` or more tokens before it."""
+    context = model.config.n_positions
+    rows = [(prompt, continuation) for prompt, continuation in zip(samples.prompt_ids, samples.continuations)]
+    with inference_pass(model):
+        short = [(p, c) for p, c in rows if c and len(p) + len(c) <= context]
+        total = _short_rows_nll(model, short) if short else 0.0
+        for prompt, continuation in rows:
+            if len(prompt) + len(continuation) > context:
+                total += _sliding_nll(model, prompt + continuation, len(prompt))
+    return total
+
+
+def _short_rows_nll(model: GPT2LMHeadModel, rows: list[tuple[list[int], list[int]]]) -> float:
+    """The rows that fit the context in one forward pass, padded on the right: a causal model's earlier
+    positions never see the padding after them, so each row is scored as if alone."""
+    device = next(model.parameters()).device
+    width = max(len(p) + len(c) for p, c in rows)
+    ids = torch.zeros(len(rows), width, dtype=torch.long, device=device)
+    targets = torch.full((len(rows), width), -100, dtype=torch.long, device=device)  # -100: not scored
+    for row, (prompt, continuation) in enumerate(rows):
+        full = torch.tensor(prompt + continuation, device=device)
+        ids[row, : len(full)] = full
+        targets[row, len(prompt) - 1 : len(full) - 1] = full[len(prompt) :]  # position i predicts token i + 1
+    logits = model(input_ids=ids).logits.float()
+    return torch.nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="sum").item()
+
+
+def _sliding_nll(model: GPT2LMHeadModel, full: list[int], start: int) -> float:
+    """NLL of ``full[start:]`` past the context: each stride of tokens after the ``context - stride`` or
+    more before it."""
     device = next(model.parameters()).device
     context = model.config.n_positions
     total = 0.0
-    with inference_pass(model):
-        for prompt, continuation in zip(samples.prompt_ids, samples.continuations):
-            full = prompt + continuation
-            start = len(prompt)
-            while start < len(full):
-                end = min(len(full), start + (context - start if len(full) <= context else window_stride(context)))
-                end = max(end, start + 1)
-                first = max(0, end - context)
-                ids = torch.tensor([full[first:end]], device=device)
-                logits = model(input_ids=ids).logits[0, start - 1 - first : end - 1 - first].float()
-                target = torch.tensor(full[start:end], device=device)
-                total += torch.nn.functional.cross_entropy(logits, target, reduction="sum").item()
-                start = end
+    while start < len(full):
+        end = max(min(len(full), start + window_stride(context)), start + 1)
+        first = max(0, end - context)
+        ids = torch.tensor([full[first:end]], device=device)
+        logits = model(input_ids=ids).logits[0, start - 1 - first : end - 1 - first].float()
+        target = torch.tensor(full[start:end], device=device)
+        total += torch.nn.functional.cross_entropy(logits, target, reduction="sum").item()
+        start = end
     return total
 
 

@@ -3,9 +3,10 @@
 import pytest
 import torch
 
-from lit_gpt2.decoding.generate import continuation_nll, generate_samples, window_stride
+from lit_gpt2.decoding.generate import Samples, continuation_nll, generate_samples, window_stride
 from lit_gpt2.decoding.strategies import PRESETS
 from lit_gpt2.errors import UserInputError
+from lit_gpt2.modeling.inference import inference_pass
 from lit_gpt2.module import GPT2LitModule
 
 PROMPTS = ["INT. DINER - NIGHT\n\n", "MARGO\n"]
@@ -33,6 +34,25 @@ def test_a_64_token_model_writes_200_tokens_and_the_first_window_is_the_plain_ge
     assert full[144] == int(logits.argmax())
     assert continuation_nll(model, long) > 0  # scored window by window, never past the context
     assert window_stride(64) == 16
+
+
+def test_the_nll_of_rows_scored_together_is_the_sum_of_each_scored_alone(short_context):
+    """Rows that fit the context share one right-padded forward pass; longer ones slide."""
+    model, _ = short_context
+    generator = torch.Generator().manual_seed(1)
+    lengths = [(3, 20), (10, 0), (1, 63), (30, 50)]  # the last runs past the 64-token context
+    prompts = [torch.randint(0, 500, (p,), generator=generator).tolist() for p, _ in lengths]
+    continuations = [torch.randint(0, 500, (c,), generator=generator).tolist() for _, c in lengths]
+    together = Samples(PRESETS["greedy"], ["?"] * 4, prompts, continuations, [""] * 4, 0.0)
+    alone = [Samples(PRESETS["greedy"], ["?"], [p], [c], [""], 0.0) for p, c in zip(prompts, continuations)]
+    with inference_pass(model):  # eval mode: no dropout
+        first = torch.tensor([prompts[0] + continuations[0]])
+        by_hand = torch.nn.functional.cross_entropy(
+            model(input_ids=first).logits[0, 2:-1], first[0, 3:], reduction="sum"
+        )
+    assert continuation_nll(model, alone[0]) == pytest.approx(by_hand.item(), rel=1e-6)
+    assert continuation_nll(model, alone[1]) == 0.0  # nothing written, nothing scored
+    assert continuation_nll(model, together) == pytest.approx(sum(map(continuation_nll, [model] * 4, alone)), rel=1e-6)
 
 
 def test_several_samples_per_prompt_differ_repeat_by_seed_and_greedy_repeats_its_answer(short_context):
