@@ -21,6 +21,7 @@ from lit_gpt2.plots import (
     confusion_chart,
     distinct_colours,
     figure_to_array,
+    head_score_grid,
     label_share_bars,
     metric_bars,
     next_token_chart,
@@ -120,6 +121,17 @@ def test_label_share_bars_give_thirteen_labels_thirteen_colours():
     colours = {tuple(container[0].get_facecolor()) for container in fig.axes[0].containers}
     assert len(colours) == 13
     assert len({tuple(c) for c in distinct_colours(25)}) == 25
+
+
+def test_the_heatmap_labels_both_axes_with_every_token_and_the_score_grid_writes_every_score():
+    heatmap = CHARTS["attention_heatmap"]()
+    ax = heatmap.axes[0]
+    labels = [(t.get_text(), t.get_rotation(), t.get_transform() == ax.transData) for t in heatmap.texts]
+    shown = [repr(token)[1:-1] for token in TOKENS]  # "\n" written as the two characters \ and n
+    assert labels == [label for token in shown for label in ((token, 90.0, True), (token, 0.0, True))]
+    grid = head_score_grid(np.array([[0.1, 0.9], [0.5, 0.25]]), "induction")
+    cells = {(t.get_position(), t.get_text()) for t in grid.texts}
+    assert cells == {((0, 0), "0.10"), ((1, 0), "0.90"), ((0, 1), "0.50"), ((1, 1), "0.25")}  # (head, layer)
 
 
 def test_confusion_chart_writes_each_nonzero_count_in_its_cell():
