@@ -78,8 +78,13 @@ _GROUP_OF_FILE = {f"tests/{file}": group for group, files in TOGETHER.items() fo
 def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
 
+    missing = sorted(file for file in _GROUP_OF_FILE if not (REPO / file).exists())
+    if missing:  # a renamed file would silently build its fixture once per worker
+        raise pytest.UsageError(f"TOGETHER in tests/conftest.py names test files that do not exist: {missing}")
+
     class TogetherScheduling(LoadScopeScheduling):
-        """xdist's own ``--dist loadgroup`` cannot be used: with pytest 9 its group marks never reach the ids."""
+        """xdist's own ``--dist loadgroup`` cannot be used: with pytest 9 its group marks never reach the
+        ids. ``_split_scope`` is the method xdist's own load-file and load-group schedulers override."""
 
         def _split_scope(self, nodeid: str) -> str:
             return _GROUP_OF_FILE.get(nodeid.split("::")[0], nodeid)
