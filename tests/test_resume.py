@@ -51,7 +51,11 @@ def test_a_resumed_run_with_the_watching_callbacks_logs_every_step_once(run_cli,
             "class_path": "lit_gpt2.callbacks.SampleGenerationCallback",
             "init_args": {"max_new_tokens": 4, "strategies": ["greedy"]},
         },
-        {"class_path": "lit_gpt2.callbacks.AttentionHeatmapCallback"},
+        # Its rounds are checked: no full-size heads or head-score charts to draw.
+        {
+            "class_path": "lit_gpt2.callbacks.AttentionHeatmapCallback",
+            "init_args": {"heads": [], "head_score_length": 0},
+        },
     ]
     config = tmp_path / "callbacks.yaml"
     config.write_text(yaml.safe_dump({"trainer": {"callbacks": callbacks}}))
