@@ -33,8 +33,15 @@ def _events(tmp_path) -> EventAccumulator:
 def test_the_finetune_config_watches_before_training_and_at_every_validation(run_cli, tmp_path):
     """The real fine-tune config, offline and tiny: two validations in one epoch give three rounds."""
     finetune = yaml.safe_load((REPO / "configs" / "gpt2-finetune.yaml").read_text())
-    (samples,) = (c for c in finetune["trainer"]["callbacks"] if c["class_path"] == WATCHING[0])
-    samples["init_args"]["max_new_tokens"] = 4  # of 128: the rounds are what is checked, not their length
+    # The rounds are what is checked, not what each draws: 4 new tokens of 128 after one prompt; the
+    # attention grid and rollout without the full-size heads and head-score charts; the lens without the
+    # surprisal passage.
+    smaller = {WATCHING[0]: {"max_new_tokens": 4, "prompts": ["INT. DINER - NIGHT\n\n"]}}
+    smaller[WATCHING[1]] = {"heads": [], "head_score_length": 0}
+    smaller[WATCHING[2]] = {"passage_tokens": 0}
+    for callback in finetune["trainer"]["callbacks"]:
+        callback.setdefault("init_args", {}).update(smaller.pop(callback["class_path"]))
+    assert not smaller  # the config still turns on all three
     config = tmp_path / "gpt2-finetune.yaml"
     config.write_text(yaml.safe_dump(finetune))
     args = tiny_fit_args(tmp_path, epochs=1)
@@ -88,7 +95,8 @@ def test_every_n_steps_counts_optimizer_steps_under_gradient_accumulation(run_cl
 
 
 def test_every_n_epochs_still_available(run_cli, tmp_path):
-    attention = {"class_path": WATCHING[1], "init_args": {"every_n_epochs": 2}}
+    # Its schedule is checked: no full-size heads or head-score charts to draw.
+    attention = {"class_path": WATCHING[1], "init_args": {"every_n_epochs": 2, "heads": [], "head_score_length": 0}}
     assert run_cli(tiny_fit_args(tmp_path, _callbacks_config(tmp_path, attention), epochs=2)) == 0
     assert [s.step for s in _events(tmp_path).Scalars("attn/seconds")] == [0, 8]
 

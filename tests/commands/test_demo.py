@@ -5,8 +5,6 @@ import os
 import re
 import shutil
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
@@ -191,29 +189,29 @@ def test_the_header_says_what_the_eye_cannot_see(demo, monkeypatch, continuation
     assert demo.generate(PROMPT, "fine-tuned: tiny", *GREEDY).split("\n\n")[0] == header
 
 
-def test_the_command_serves_the_page_for_a_model_folder(tiny_export):
+def test_the_command_serves_the_page_for_a_model_folder(tiny_export, run_cli, monkeypatch):
+    """The command run in this process: its launch is made to return once the page is served, and is
+    checked to have been asked to block (serving as long as the command runs), as from a shell."""
+    real_launch = gr.Blocks.launch
+    launched = []
+
+    def launch(app, *args, **kwargs):
+        launched.append((app, args, dict(kwargs)))
+        return real_launch(app, *args, **{**kwargs, "prevent_thread_lock": True})
+
+    monkeypatch.setattr(gr.Blocks, "launch", launch)
     with socket.socket() as probe:  # a free port
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "lit_gpt2", "demo", f"--model={tiny_export}", f"--port={port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    assert run_cli(["demo", f"--model={tiny_export}", f"--port={port}"]) == 0
+    ((app, args, kwargs),) = launched
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-                break
-            except Exception:
-                assert server.poll() is None and time.monotonic() < deadline, "the demo never served its page"
-                time.sleep(0.5)
+        assert not args and not kwargs.get("prevent_thread_lock")  # the command itself blocks
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         text = client.predict(PROMPT, f"fine-tuned: {tiny_export}", *GREEDY, api_name="/generate_left")
         assert text.startswith("[greedy, seed 0: 8 new tokens]")
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        app.close()
 
 
 @pytest.fixture(scope="module")
