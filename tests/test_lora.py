@@ -72,7 +72,7 @@ def test_a_lora_fit_checkpoints_adapters_only_exports_a_pipeline_model_and_resum
     lora = [f"--model.pretrained={tiny_export}", "--model.config=null", "--model.lora.rank=4"]
     lora += ["--trainer.limit_train_batches=2", "--trainer.limit_val_batches=1"]  # 2 steps an epoch are enough
     straight = tmp_path / "straight"
-    assert run_cli(tiny_fit_args(straight, *lora, epochs=2)) == 0
+    assert run_cli(tiny_fit_args(straight, *lora, epochs=2, gpt2_vocab=True)) == 0
     run = straight / "runs" / "lit-gpt2" / "version_0"
     last = run / "checkpoints" / "last.ckpt"
     state = torch.load(last, map_location="cpu", weights_only=True)
@@ -93,8 +93,8 @@ def test_a_lora_fit_checkpoints_adapters_only_exports_a_pipeline_model_and_resum
     stop = cut / "stop.yaml"
     stop.write_text(yaml.safe_dump({"trainer": {"callbacks": [{"class_path": "conftest.StopAfterEpochs"}]}}))
     lora.append("--export.enabled=false")  # the straight run's export is the one checked
-    assert run_cli(tiny_fit_args(cut, *lora, f"--config={stop}", epochs=2)) == 0
-    assert run_cli(tiny_fit_args(cut, *lora, "--ckpt_path=last", epochs=2)) == 0
+    assert run_cli(tiny_fit_args(cut, *lora, f"--config={stop}", epochs=2, gpt2_vocab=True)) == 0
+    assert run_cli(tiny_fit_args(cut, *lora, "--ckpt_path=last", epochs=2, gpt2_vocab=True)) == 0
     resumed = torch.load(cut / "runs" / "lit-gpt2" / "version_0" / "checkpoints" / "last.ckpt", weights_only=True)
     assert resumed["global_step"] == state["global_step"] == 4  # 2 epochs of 2 steps
     for name, tensor in state["state_dict"].items():
