@@ -215,8 +215,9 @@ WATCHING_CALLBACKS = [
 
 @pytest.fixture(scope="session")
 def watched(tmp_path_factory) -> Path:
-    """The run folder of one tiny 2-epoch fit with all three watching callbacks (``WATCHING_CALLBACKS``) and
-    no sanity check, shared by the tests that read what each of them logs and what they cost. What the
+    """The run folder of one tiny 2-epoch fit with all three watching callbacks (``WATCHING_CALLBACKS``), no
+    sanity check and a learning rate of 3e-3 (at the default, 8 steps barely move the lens's surprisal),
+    shared by the tests that read what each of them logs and what they cost. What the
     transformers library warned of during the fit is in ``transformers-warnings.log`` beside ``runs``."""
     root = tmp_path_factory.mktemp("watched")
     config = root / "watch.yaml"
