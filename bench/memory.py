@@ -51,8 +51,8 @@ def measure(preset: str, checkpointing: bool, device: str, batch_size: int, bloc
         return loss.item()
 
     seconds, peak_mib = timed_steps(step, steps, device)
-    if device == "cpu":  # Linux's high-water mark can miss memory given back by madvise since: never below a reading
-        peak_mib = max(peak_mib, before_mib, _rss_mib())
+    if device == "cpu":  # Linux's high-water mark can miss memory given back since (madvise): never below it
+        peak_mib = max(peak_mib, before_mib)
     return {
         "preset": preset,
         "gradient_checkpointing": checkpointing,
