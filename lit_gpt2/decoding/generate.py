@@ -180,14 +180,12 @@ def continuation_nll(model: GPT2LMHeadModel, samples: Samples) -> float:
     """Sum of NLL of every generated token given its prompt, under the model's raw (untempered) logits;
     past the context, each stride of tokens is scored with the ``context - stride`` or more tokens before it."""
     context = model.config.n_positions
-    rows = [(prompt, continuation) for prompt, continuation in zip(samples.prompt_ids, samples.continuations)]
+    rows = list(zip(samples.prompt_ids, samples.continuations))
+    short = [(p, c) for p, c in rows if c and len(p) + len(c) <= context]
+    long = [(p, c) for p, c in rows if len(p) + len(c) > context]
     with inference_pass(model):
-        short = [(p, c) for p, c in rows if c and len(p) + len(c) <= context]
         total = _short_rows_nll(model, short) if short else 0.0
-        for prompt, continuation in rows:
-            if len(prompt) + len(continuation) > context:
-                total += _sliding_nll(model, prompt + continuation, len(prompt))
-    return total
+        return total + sum(_sliding_nll(model, p + c, len(p)) for p, c in long)
 
 
 def _short_rows_nll(model: GPT2LMHeadModel, rows: list[tuple[list[int], list[int]]]) -> float:
