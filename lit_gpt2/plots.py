@@ -229,7 +229,7 @@ def confusion_chart(counts, labels: list[str], title: str, xlabel: str = "guesse
     for true, guessed in zip(*np.nonzero(values)):
         value = values[true, guessed]
         colour = "white" if value > top / 2 else "black"
-        ax.text(guessed, true, f"{value:.0f}", ha="center", va="center", fontsize=7, color=colour)
+        data_text(ax, guessed, true, f"{value:.0f}", ha="center", va="center", fontsize=7, color=colour)
     for label in range(n):  # the diagonal, where a guess is right, outlined even where it is empty
         ax.add_patch(Rectangle((label - 0.5, label - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=0.6))
     ax.set_xticks(range(n), labels, rotation=90, fontsize=7)
