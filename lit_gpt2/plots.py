@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
 from matplotlib.colors import ListedColormap, PowerNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -288,7 +289,52 @@ def surprisal_chart(tokens: list[str], bits, max_bits: float = 12.0, width: int 
     """A passage as text, each token shaded by its surprisal in bits (darker = more surprising): which
     tokens the model already predicts and which it does not. Newlines break the line as in the text."""
     cmap = matplotlib.colormaps["Reds"]
-    lines: list[list[tuple[str, float]]] = [[]]
+    lines = _columns(tokens, bits, width)
+    # Monospace at 8 pt: a character is 0.6 x 8 / 72 inches wide, so ``width`` characters fill the axes.
+    height = 0.22 * len(lines) + 0.9
+    fig = Figure(figsize=(width * 0.6 * 8 / 72 + 0.3, height), dpi=90)
+    ax = fig.add_axes((0.02, 0.02, 0.96, 1 - 0.6 / height))
+    ax.set_xlim(0, width)  # x in characters, y in lines
+    ax.set_ylim(len(lines), 0)
+    ax.axis("off")
+    # One collection of shaded boxes, and few texts: each ink's tokens on a line share one text, spaces
+    # standing in for the other ink's, unless the gap is long (a text costs about as much to draw as 25
+    # blank glyphs). A text with its own box per token took 2.7 times as long to draw (96 tokens), every round.
+    boxes, shades = [], []
+    pad, half = 0.08, 0.32  # 0.4 pt either side of a token; the box two thirds of a line high
+    style = {"family": "monospace", "fontsize": 8, "va": "center"}
+    for row, pieces in enumerate(lines):
+        texts: dict[str, list[tuple[int, str]]] = {"black": [], "white": []}  # (first column, text) per ink
+        for column, piece, value in pieces:
+            shade = min(value, max_bits) / max_bits
+            left, right, top, bottom = column - pad, column + len(piece) + pad, row + 0.5 - half, row + 0.5 + half
+            boxes.append([(left, top), (right, top), (right, bottom), (left, bottom)])
+            shades.append(shade)
+            ink = texts["white" if shade > 0.6 else "black"]
+            # Glyphs of printable ASCII are one column wide each; one from a fallback font may be
+            # wider, so any other piece is a text of its own, at its column.
+            if ink and _one_column(piece) and _one_column(ink[-1][1]) and column - (ink[-1][0] + len(ink[-1][1])) < 25:
+                start, text = ink[-1]
+                ink[-1] = (start, text.ljust(column - start) + piece)
+            else:
+                ink.append((column, piece))
+        for colour, ink in texts.items():
+            for column, text in ink:
+                ax.text(column, row + 0.5, text, color=colour, **style)
+    ax.add_collection(PolyCollection(boxes, facecolors=cmap(shades), edgecolors="none", zorder=0))
+    title = f"surprisal per token, bits (white 0, darkest {max_bits:g} or more)"
+    fig.text(0.5, 1 - 0.3 / height, title, fontsize=9, ha="center", va="center")  # no axes title: no tick layout
+    return fig
+
+
+def _one_column(text: str) -> bool:
+    return text.isascii() and text.isprintable()
+
+
+def _columns(tokens: list[str], bits, width: int) -> list[list[tuple[int, str, float]]]:
+    """The passage's lines, each a list of (first column, piece of a token, its bits): a token's newline
+    starts a new line, and a piece that would pass ``width`` characters wraps."""
+    lines: list[list[tuple[int, str, float]]] = [[]]
     used = 0
     for token, value in zip(tokens, bits):
         for k, piece in enumerate(token.split("\n")):
@@ -300,23 +346,6 @@ def surprisal_chart(tokens: list[str], bits, max_bits: float = 12.0, width: int 
             if used + len(piece) > width and lines[-1]:
                 lines.append([])
                 used = 0
-            lines[-1].append((piece, float(value)))
+            lines[-1].append((used, piece[:width], float(value)))
             used += len(piece)
-    # Monospace at 8 pt: a character is 0.6 x 8 / 72 inches wide, so ``width`` characters fill the axes.
-    height = 0.22 * len(lines) + 0.9
-    fig = Figure(figsize=(width * 0.6 * 8 / 72 + 0.3, height), dpi=90)
-    ax = fig.add_axes((0.02, 0.02, 0.96, 1 - 0.6 / height))
-    char_width = 1.0 / width
-    ax.set_xlim(0, 1)
-    ax.set_ylim(len(lines), 0)
-    ax.axis("off")
-    for row, pieces in enumerate(lines):
-        x = 0.0
-        for piece, value in pieces:
-            shade = min(value, max_bits) / max_bits
-            box = {"boxstyle": "square,pad=0.05", "facecolor": cmap(shade), "edgecolor": "none"}
-            ink = "white" if shade > 0.6 else "black"
-            ax.text(x, row + 0.5, piece, family="monospace", fontsize=8, va="center", bbox=box, color=ink)
-            x += len(piece) * char_width
-    ax.set_title(f"surprisal per token, bits (white 0, darkest {max_bits:g} or more)", fontsize=9)
-    return fig
+    return lines

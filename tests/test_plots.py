@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -26,6 +27,7 @@ from lit_gpt2.plots import (
     metric_bars,
     next_token_chart,
     scalar_curves,
+    surprisal_chart,
 )
 
 TOKENS = ["\n", " the", " MARGO", "."]
@@ -59,6 +61,7 @@ CHARTS = {
     "scalar_curves": lambda: scalar_curves(
         {"val/genre_accuracy": [(0, 0.03), (261, 0.15), (522, 0.09)]}, "accuracy", (0.077, "chance")
     ),
+    "surprisal_chart": lambda: surprisal_chart(["INT.", " DINER", "\n", " MARGO"], [1.0, 11.0, 3.0, 6.5]),
     "label_share_bars": lambda: label_share_bars(
         {"greedy": {"comedy": 0.25, "noir": 0.75}, "top-k-40": {"comedy": 1.0, "noir": 0.0}}, "Classifier: genre"
     ),
@@ -142,3 +145,27 @@ def test_confusion_chart_writes_each_nonzero_count_in_its_cell():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["noir", "comedy"]
     assert ax.get_xlabel() == "guessed" and ax.get_ylabel() == "own"
     assert [patch.get_xy() for patch in ax.patches] == [(-0.5, -0.5), (0.5, 0.5)]  # the diagonal outlined
+
+
+def test_surprisal_chart_shades_a_box_per_token_and_writes_each_ink_colour_once_per_line():
+    reds = matplotlib.colormaps["Reds"]
+    # Line 0: black, white, black (one black text, spaces under the white token), and a white token 32
+    # columns after the last (a text of its own). Line 1: a token beyond ASCII (a text of its own), white.
+    tokens = ["INT.", " DINER", " -", " " * 30, " NIGHT", "\n", "Café", " MARGO"]
+    bits = [0.0, 12.0, 1.0, 1.0, 9.0, 3.0, 6.0, 24.0]
+    fig = surprisal_chart(tokens, bits)
+    ax = fig.axes[0]
+    (boxes,) = ax.collections
+    shades = [min(b, 12.0) / 12.0 for i, b in enumerate(bits) if i != 5]  # the newline token draws no box
+    np.testing.assert_allclose(boxes.get_facecolor(), reds(shades))
+    lefts = [path.vertices[:, 0].min() for path in boxes.get_paths()]
+    np.testing.assert_allclose(lefts, np.array([0, 4, 10, 12, 42, 0, 4]) - 0.08)  # each token at its column
+    texts = {(t.get_position(), t.get_text(), t.get_color()) for t in ax.texts}
+    assert texts == {
+        ((0, 0.5), "INT." + " " * 6 + " -" + " " * 30, "black"),
+        ((4, 0.5), " DINER", "white"),
+        ((42, 0.5), " NIGHT", "white"),
+        ((0, 1.5), "Café", "black"),
+        ((4, 1.5), " MARGO", "white"),
+    }
+    assert figure_to_array(fig).shape[1] > 600
