@@ -15,6 +15,7 @@ import lightning as L
 import torch
 
 from bench.common import BenchConfig, StepClock, build, optimizer_and_schedule
+from lit_gpt2.data.datamodule import MovieScriptsDataModule
 from lit_gpt2.optim import adamw_param_groups, warmup_cosine_scheduler
 
 # nanoGPT's model.py, unchanged, beside the checkout (shared/anchors); NANOGPT_DIR points elsewhere.
@@ -61,12 +62,18 @@ def run_raw(cfg: BenchConfig) -> StepClock:
     def loss_of(input_ids: torch.Tensor) -> torch.Tensor:
         return model(input_ids=input_ids, labels=input_ids).loss
 
-    return _raw_loop(cfg, data.train_dataloader(), model, loss_of, optimizer, scheduler)
+    return _raw_loop(cfg, data.train_dataloader(), RawStep(cfg, model, loss_of, optimizer, scheduler))
 
 
 def run_ours_loop(cfg: BenchConfig) -> StepClock:
     """lit-gpt2's training step (the module's own loss, the lean forward by default, and its fused AdamW)
     in the raw loop, without Lightning's Trainer: ``ours`` over this is what the Trainer costs per step."""
+    step, data = ours_step(cfg)
+    return _raw_loop(cfg, data.train_dataloader(), step)
+
+
+def ours_step(cfg: BenchConfig) -> "tuple[RawStep, MovieScriptsDataModule]":
+    """lit-gpt2's step as the Trainer runs it, as a ``RawStep``; and the data module it was built with."""
     module, data = build(cfg)
     module = module.to(cfg.device).train()
     module.resolve_speed_switches(on_gpu=cfg.device == "cuda", sharded=False)  # as the Trainer's setup does
@@ -76,17 +83,23 @@ def run_ours_loop(cfg: BenchConfig) -> StepClock:
     def loss_of(input_ids: torch.Tensor) -> torch.Tensor:
         return module.shared_step({"input_ids": input_ids})[0]
 
-    return _raw_loop(cfg, data.train_dataloader(), module, loss_of, optimizer, scheduler)
+    return RawStep(cfg, module, loss_of, optimizer, scheduler), data
 
 
 def run_nanogpt(cfg: BenchConfig, bias: bool) -> StepClock:
-    """nanoGPT's own ``model.py`` in the raw loop: the same data and order, shape, initial weights (copied
+    """nanoGPT's own ``model.py`` in the raw loop (``nanogpt_step``)."""
+    step, data = nanogpt_step(cfg, bias)
+    return _raw_loop(cfg, data.train_dataloader(), step)
+
+
+def nanogpt_step(cfg: BenchConfig, bias: bool) -> "tuple[RawStep, MovieScriptsDataModule]":
+    """nanoGPT's own ``model.py`` as a ``RawStep``: the same data and order, shape, initial weights (copied
     from the GPT-2 model; with ``bias=False`` nanoGPT has no biases to copy), AdamW groups, schedule,
     clipping and precision; compiled on a GPU, as nanoGPT's train.py does by default (its CPU recipe
     does not)."""
     if not (NANOGPT_DIR / "model.py").exists():
         raise SystemExit(f"bench: nanoGPT's model.py is not in {NANOGPT_DIR}: set NANOGPT_DIR to its folder")
-    sys.path.insert(0, str(NANOGPT_DIR))
+    sys.path.append(str(NANOGPT_DIR))  # appended: its bench.py must not shadow this package
     from model import GPT, GPTConfig  # nanoGPT's
 
     module, data = build(cfg)
@@ -111,7 +124,7 @@ def run_nanogpt(cfg: BenchConfig, bias: bool) -> StepClock:
         # Every position forward, the last without a target: the same work and loss as the others.
         return forward(input_ids, torch.cat([input_ids[:, 1:], no_target], dim=1))[1]
 
-    return _raw_loop(cfg, data.train_dataloader(), model, loss_of, optimizer, scheduler)
+    return RawStep(cfg, model, loss_of, optimizer, scheduler), data
 
 
 def _copy_gpt2_weights(state: dict[str, torch.Tensor], model: torch.nn.Module) -> None:
@@ -123,31 +136,42 @@ def _copy_gpt2_weights(state: dict[str, torch.Tensor], model: torch.nn.Module) -
             param.copy_(state[name].t() if transposed else state[name])
 
 
-def _raw_loop(
-    cfg: BenchConfig,
-    loader: torch.utils.data.DataLoader,
-    model: torch.nn.Module,
-    loss_of: Callable[[torch.Tensor], torch.Tensor],
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
-) -> StepClock:
-    clock = StepClock(cfg)
-    autocast = torch.autocast(cfg.device, dtype=torch.bfloat16, enabled=cfg.precision == "bf16-mixed")
-    for step, batch in zip(range(cfg.steps), _epochs(loader)):
-        clock.step_started(step)
+class RawStep:
+    """One optimizer step of a hand-written loop: loss, backward, clipping, AdamW, schedule."""
+
+    def __init__(
+        self,
+        cfg: BenchConfig,
+        model: torch.nn.Module,
+        loss_of: Callable[[torch.Tensor], torch.Tensor],
+        optimizer: torch.optim.Optimizer,
+        scheduler: torch.optim.lr_scheduler.LRScheduler,
+    ) -> None:
+        self.cfg, self.model, self.loss_of, self.optimizer, self.scheduler = cfg, model, loss_of, optimizer, scheduler
+
+    def __call__(self, batch: dict) -> float:
+        """The step on ``batch``; its loss (read back, so the step has finished on any device)."""
+        cfg = self.cfg
         input_ids = batch["input_ids"].to(cfg.device, non_blocking=True)
-        with autocast:
-            loss = loss_of(input_ids)
+        with torch.autocast(cfg.device, dtype=torch.bfloat16, enabled=cfg.precision == "bf16-mixed"):
+            loss = self.loss_of(input_ids)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        clock.step_ended(loss.item())
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return loss.item()
+
+
+def _raw_loop(cfg: BenchConfig, loader: torch.utils.data.DataLoader, step: RawStep) -> StepClock:
+    clock = StepClock(cfg)
+    for index, batch in zip(range(cfg.steps), epochs(loader)):
+        clock.step_started(index)
+        clock.step_ended(step(batch))
     return clock
 
 
-def _epochs(loader: torch.utils.data.DataLoader) -> Iterator[dict]:
+def epochs(loader: torch.utils.data.DataLoader) -> Iterator[dict]:
     """The data module's own loader, epoch after epoch: the same epoch-seeded order as the Trainer's."""
     epoch = 0
     while True:

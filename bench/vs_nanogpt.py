@@ -8,12 +8,16 @@ nanoGPT's ``model.py`` (imported from ``../shared/anchors/nanogpt`` or ``NANOGPT
 in a raw loop over the same data and order, shape, vocabulary, initial weights, AdamW groups, schedule,
 clipping and precision: once as its users run it (``bias=False``), once with GPT-2's biases
 (``bias=True``, the same function as ours up to GELU's tanh approximation, so the same final loss).
-Writes bench/results/vs_nanogpt_<size>_<device>.{md,json}, each row's ``ours/nanoGPT``.
+Writes bench/results/vs_nanogpt_<size>_<device>.{md,json}, each row's ``ours/nanoGPT``. With
+``--interleaved`` the three run in one process instead, step by step (``bench.interleaved``), and the
+results go to vs_nanogpt_interleaved_<size>_<device>.{md,json}.
 """
 
 import argparse
 
 from bench.common import add_run_arguments, config_from_args, write_report
+from bench.interleaved import interleaved
+from bench.interleaved import markdown as interleaved_markdown
 from bench.train_speed import markdown, side_by_side
 
 RUNNERS = ("ours", "nanogpt", "nanogpt-bias")
@@ -25,9 +29,19 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.vs_nanogpt", description=__doc__.split("\n\n")[0])
     add_run_arguments(parser)
     parser.add_argument("--also", nargs="*", choices=OPTIONAL, default=[], help="runners to add to the three")
+    parser.add_argument(
+        "--interleaved",
+        action="store_true",
+        help="all three in one process, step by step on the same batches (bench.interleaved): steadier ratios "
+        "on a busy machine; lit-gpt2's step without the Trainer; --steps counts each runner's steps, no --repeats",
+    )
     parser.set_defaults(size="nanogpt-cpu", batch_size=12, vocab=512)
     args = parser.parse_args(argv)
     cfg = config_from_args(args)
+    if args.interleaved:
+        report = interleaved(cfg, same_loss=("ours-loop", "nanogpt-bias"))
+        write_report(args.out, f"vs_nanogpt_interleaved_{cfg.size}_{cfg.device}", report, interleaved_markdown(report))
+        return
     # nanoGPT without biases is another function of other weights: its loss differs, so it is not compared.
     report = side_by_side(cfg, (*RUNNERS, *args.also), args.repeats, same_loss=("ours", "nanogpt-bias"))
     write_report(args.out, f"vs_nanogpt_{cfg.size}_{cfg.device}", report, markdown(report))
