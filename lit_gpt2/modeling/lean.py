@@ -3,9 +3,10 @@
 Training on packed blocks needs none of what transformers' generic forward carries: no cache, no
 padding mask, no cross-attention, no output dataclasses. This forward does what nanoGPT's does: SDPA
 with ``is_causal=True`` and no materialised mask, GPT-2's tanh GELU as torch's one fused kernel on
-GPUs (on CPUs the same function through a sigmoid: ``_mlp``), and the residual stream kept in one tensor. It calls the model's own submodules (so LoRA adapters that
-peft injected into ``c_attn``/``c_proj``/``c_fc`` take part), and its hidden states equal transformers'
-(tested to 1e-10 in float64, with and without LoRA). Generation, probes and exports keep using
+GPUs (on CPUs the same function through a sigmoid: ``_mlp``), and the residual stream kept in one
+tensor. It calls the model's own submodules (so LoRA adapters that peft injected into
+``c_attn``/``c_proj``/``c_fc`` take part), and its hidden states equal transformers' (tested to 1e-10
+in float64, with and without LoRA). Generation, probes and exports keep using
 transformers' forward.
 """
 
