@@ -302,7 +302,7 @@ def surprisal_chart(tokens: list[str], bits, max_bits: float = 12.0, width: int 
     # blank glyphs). A text with its own box per token took 2.7 times as long to draw (96 tokens), every round.
     boxes, shades = [], []
     pad, half = 0.08, 0.32  # 0.4 pt either side of a token; the box two thirds of a line high
-    style = {"family": "monospace", "fontsize": 8, "va": "center"}
+    style: dict[str, Any] = {"family": "monospace", "fontsize": 8, "va": "center"}
     for row, pieces in enumerate(lines):
         texts: dict[str, list[tuple[int, str]]] = {"black": [], "white": []}  # (first column, text) per ink
         for column, piece, value in pieces:
