@@ -138,6 +138,12 @@ def training_flops_per_token(cfg: BenchConfig) -> int:
     return 3 * forward_flops_per_token(model, cfg.block_size)
 
 
+def same_final_loss(cfg: BenchConfig, losses: list[float]) -> bool:
+    """Whether runners' final losses agree: to 0.1% in fp32; bf16 rounds differently in each runner's
+    loss (all within 1% of each other over the run)."""
+    return max(losses) - min(losses) <= (1e-3 if cfg.precision == "32-true" else 1e-2) * min(losses)
+
+
 def summarise_runs(cfg: BenchConfig, results: list[dict]) -> dict:
     """One runner's or variant's repeats: median tokens/s (with each run's), its MFU, peak RSS and loss."""
     tokens_per_second = statistics.median(r["tokens_per_second"] for r in results)

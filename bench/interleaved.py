@@ -16,7 +16,7 @@ from dataclasses import asdict
 
 import torch
 
-from bench.common import SIZES, BenchConfig
+from bench.common import SIZES, BenchConfig, same_final_loss
 from bench.runners import RawStep, epochs, nanogpt_step, ours_step
 from lit_gpt2.data.datamodule import MovieScriptsDataModule
 
@@ -45,23 +45,22 @@ def interleaved(cfg: BenchConfig, runners: tuple[str, ...] = tuple(STEPS), same_
             seconds[name].append(time.perf_counter() - start)
     tokens = cfg.batch_size * cfg.block_size
     timed = {name: values[cfg.warmup :] for name, values in seconds.items()}
-    first = runners[0]
+    median = {name: statistics.median(values) for name, values in timed.items()}
     final = {name: statistics.fmean(values[-5:]) for name, values in losses.items()}
-    compared = [final[name] for name in same_loss or runners]
+    first = runners[0]
     return {
         "config": asdict(cfg),
         "model": SIZES[cfg.size],
         "summary": {
-            name: {"step_ms": statistics.median(values) * 1e3, "tokens_per_second": tokens / statistics.median(values)}
-            | {"final_loss": final[name]}
-            for name, values in timed.items()
+            name: {"step_ms": median[name] * 1e3, "tokens_per_second": tokens / median[name], "final_loss": final[name]}
+            for name in runners
         },
         # The faster runner has the shorter step: ours/other speed is other's time over ours, step by step.
         "ratios": {
             f"{first}/{name}": statistics.median(b / a for a, b in zip(timed[first], timed[name]))
             for name in runners[1:]
         },
-        "same_final_loss": max(compared) - min(compared) <= 1e-3 * min(compared),
+        "same_final_loss": same_final_loss(cfg, [final[name] for name in same_loss or runners]),
         "wall_seconds": time.perf_counter() - started,
     }
 
