@@ -223,7 +223,7 @@ class GPT2LitModule(L.LightningModule):
         # masks independent of history (Lightning itself draws from the RNG between epochs, and
         # differently after a restart), so a run resumed from any checkpoint, mid-epoch included, trains
         # exactly as an uninterrupted one; the data module seeds the order the same way.
-        torch.manual_seed(self._epoch_seed_base + (self.current_epoch << 32) + batch_idx)
+        seed_dropout(self._epoch_seed_base + (self.current_epoch << 32) + batch_idx, self.device)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
         return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
@@ -458,6 +458,17 @@ class GPT2LitModule(L.LightningModule):
             self.tokenizer.save_pretrained(work)
             write_model_card(work, self, card_facts)
         return directory
+
+
+def seed_dropout(seed: int, device: torch.device) -> None:
+    """Seed the generator that dropout on ``device`` draws from, and the CPU's. Not ``torch.manual_seed``:
+    where CUDA or MTIA has not started (any CPU run), it records the caller's whole stack to seed them
+    later, a millisecond a step under Lightning's deep stack (a percent of a quickstart step)."""
+    torch.default_generator.manual_seed(seed)
+    if device.type == "cuda":
+        torch.cuda.manual_seed(seed)  # this process's device: each DDP rank seeds its own
+    elif device.type != "cpu":
+        torch.manual_seed(seed)
 
 
 def lit_module(pl_module: L.LightningModule) -> GPT2LitModule:

@@ -1,11 +1,13 @@
 import itertools
 import math
 import pickle
+import traceback
 
 import pytest
 import torch
 
 from lit_gpt2.evaluation.bits_per_byte import bits_per_byte
+from lit_gpt2.module import seed_dropout
 from lit_gpt2.optim import adamw_param_groups, warmup_cosine, warmup_cosine_scheduler
 
 
@@ -148,3 +150,16 @@ def test_gradient_checkpointing_gives_the_same_loss_and_gradients_and_recomputes
     for name, grad in plain_grads.items():
         torch.testing.assert_close(ckpt_grads[name], grad, msg=name)
     assert (plain_calls, ckpt_calls) == (1, 2)
+
+
+def test_seed_dropout_draws_as_manual_seed_does_on_a_cpu_without_recording_a_stack(monkeypatch):
+    torch.manual_seed(7)
+    expected = torch.nn.functional.dropout(torch.ones(64), p=0.5)
+    torch.manual_seed(8)
+
+    def recorded(*args, **kwargs):
+        raise AssertionError("a stack was recorded to seed a device that has not started")
+
+    monkeypatch.setattr(traceback, "format_stack", recorded)  # what torch.manual_seed does per call here
+    seed_dropout(7, torch.device("cpu"))
+    assert torch.equal(torch.nn.functional.dropout(torch.ones(64), p=0.5), expected)
