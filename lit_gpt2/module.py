@@ -155,6 +155,7 @@ class GPT2LitModule(L.LightningModule):
             raise UserInputError(f"model.lean_forward does not handle {reason}: set model.lean_forward=false")
         self.resolve_speed_switches(on_gpu=False, sharded=False)  # until setup() knows the device
         self._last_batch_shape: tuple[int, int] | None = None  # for flops_per_batch
+        self._forward_flops: dict[int, int] = {}  # forward FLOPs per token, by sequence length
         self._first_bad_step: torch.Tensor | None = None  # first step with a non-finite loss, on the device
         self._first_bad_loss: torch.Tensor | None = None
         # Token-weighted mean NLL over a whole epoch, synchronised across ranks by torchmetrics, and the
@@ -266,8 +267,10 @@ class GPT2LitModule(L.LightningModule):
         if self._last_batch_shape is None:
             return None
         batch_size, seq_len = self._last_batch_shape
+        if seq_len not in self._forward_flops:  # counting the weights walks every parameter: once per length
+            self._forward_flops[seq_len] = forward_flops_per_token(self.model, seq_len)
         passes = 2 if self.lora else 3
-        return passes * forward_flops_per_token(self.model, seq_len) * batch_size * seq_len
+        return passes * self._forward_flops[seq_len] * batch_size * seq_len
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         batch_size, seq_len = batch["input_ids"].shape

@@ -127,8 +127,9 @@ def test_training_flops_count_no_weight_gradients_for_the_frozen_base():
     full = GPT2LitModule(config=TINY_CONFIG)
     lora = _lora_module(rank=4)
     for module, passes in ((full, 3), (lora, 2)):  # forward + backward (+ weight gradients)
-        module._last_batch_shape = (2, 16)
-        assert module.flops_per_batch == passes * forward_flops_per_token(module.model, 16) * 2 * 16
+        for length in (16, 8, 16):  # each length its own count (attention's share grows with it)
+            module._last_batch_shape = (2, length)
+            assert module.flops_per_batch == passes * forward_flops_per_token(module.model, length) * 2 * length
 
 
 def test_the_watching_callbacks_run_unchanged_on_a_lora_model(run_cli, tmp_path):
