@@ -99,7 +99,8 @@ def nanogpt_step(cfg: BenchConfig, bias: bool) -> "tuple[RawStep, MovieScriptsDa
     does not)."""
     if not (NANOGPT_DIR / "model.py").exists():
         raise SystemExit(f"bench: nanoGPT's model.py is not in {NANOGPT_DIR}: set NANOGPT_DIR to its folder")
-    sys.path.append(str(NANOGPT_DIR))  # appended: its bench.py must not shadow this package
+    if str(NANOGPT_DIR) not in sys.path:  # once per process, however many runners ask
+        sys.path.append(str(NANOGPT_DIR))  # appended: its bench.py must not shadow this package
     from model import GPT, GPTConfig  # nanoGPT's
 
     module, data = build(cfg)
