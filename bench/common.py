@@ -56,6 +56,9 @@ class RunResult:
     seconds: float
     losses: list[float] = field(default_factory=list)
     peak_rss_mib: float = 0.0
+    # Per timed step, from getrusage: page faults served without I/O, and kernel CPU time (all threads).
+    minor_faults_per_step: float = 0.0
+    system_ms_per_step: float = 0.0
 
     @property
     def final_loss(self) -> float:
@@ -153,6 +156,8 @@ def summarise_runs(cfg: BenchConfig, results: list[dict]) -> dict:
         "mfu": model_flops_utilization(cfg, tokens_per_second),
         "peak_rss_mib": max(r["peak_rss_mib"] for r in results),
         "final_loss": results[0]["final_loss"],
+        "minor_faults_per_step": statistics.median(r["minor_faults_per_step"] for r in results),
+        "system_ms_per_step": statistics.median(r["system_ms_per_step"] for r in results),
     }
 
 
@@ -193,6 +198,7 @@ class StepClock:
         self.start: float | None = None
         self.end: float | None = None
         self.losses: list[float] = []
+        self.usage_at_start: resource.struct_rusage | None = None
 
     def _sync(self) -> None:
         if self.cfg.device == "cuda":
@@ -202,6 +208,7 @@ class StepClock:
         if step == self.cfg.warmup:
             self._sync()
             self.start = time.perf_counter()
+            self.usage_at_start = resource.getrusage(resource.RUSAGE_SELF)
 
     def step_ended(self, loss: float) -> None:
         self.losses.append(loss)
@@ -210,6 +217,10 @@ class StepClock:
 
     def result(self, runner: str) -> RunResult:
         seconds = self.end - self.start
-        tokens = (self.cfg.steps - self.cfg.warmup) * self.cfg.batch_size * self.cfg.block_size
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        return RunResult(runner, tokens / seconds, seconds, self.losses, peak)
+        timed = self.cfg.steps - self.cfg.warmup
+        tokens = timed * self.cfg.batch_size * self.cfg.block_size
+        usage, first = resource.getrusage(resource.RUSAGE_SELF), self.usage_at_start
+        assert first is not None, "no step reached the warm-up's end"
+        faults = (usage.ru_minflt - first.ru_minflt) / timed
+        system_ms = (usage.ru_stime - first.ru_stime) * 1e3 / timed
+        return RunResult(runner, tokens / seconds, seconds, self.losses, usage.ru_maxrss / 1024, faults, system_ms)

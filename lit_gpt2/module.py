@@ -14,6 +14,7 @@ from lightning.pytorch.utilities.types import OptimizerLRSchedulerConfig
 from torchmetrics.aggregation import MeanMetric, SumMetric
 from transformers import GPT2LMHeadModel, PreTrainedTokenizerBase
 
+from lit_gpt2.allocator import keep_freed_memory
 from lit_gpt2.bounds import (
     ClosedUnitInterval,
     NonNegativeFloat,
@@ -91,6 +92,11 @@ class GPT2LitModule(L.LightningModule):
         gradient_checkpointing: Recompute each block's activations in the backward pass instead of
             keeping them (transformers' ``gradient_checkpointing_enable``): far less activation memory for
             about a third more step time (docs/memory.md). Works with compile, LoRA and DDP.
+        keep_freed_memory: Keep the memory a step frees for the next one instead of handing it back to
+            the kernel (glibc's malloc thresholds, ``lit_gpt2/allocator.py``): on a CPU each step's
+            activations then reuse warm pages instead of faulting in fresh ones (``python -m
+            bench.allocator``). For the whole process, from ``setup`` on; Linux with glibc only.
+            Default (None): on when the run is on CPUs.
     """
 
     _peft: "PeftModel | None"  # set through __dict__, outside the module tree (see __init__)
@@ -117,6 +123,7 @@ class GPT2LitModule(L.LightningModule):
         control_codes: list[str] | None = None,
         control_format: ControlFormat = "special",
         gradient_checkpointing: bool = False,
+        keep_freed_memory: bool | None = None,
     ) -> None:
         super().__init__()
         # The checkpoint records the tokenizer actually used (the name the CLI hands the data module too);
@@ -183,6 +190,13 @@ class GPT2LitModule(L.LightningModule):
         self._loss_chunk_size = hp["loss_chunk_size"] if hp["loss_chunk_size"] is not None else (0 if on_gpu else 1024)
         compile_ = hp["compile"] if hp["compile"] is not None else on_gpu and not sharded
         self._lm_loss = torch.compile(self._uncompiled_lm_loss) if compile_ else self._uncompiled_lm_loss
+        keep = hp["keep_freed_memory"]
+        self._keep_freed_memory = keep if keep is not None else not on_gpu
+
+    def tune_allocator(self) -> bool:
+        """Apply ``keep_freed_memory`` to the process, as resolved for the device; whether it is in force.
+        ``setup`` calls it; a raw loop (``python -m bench``) calls it after ``resolve_speed_switches``."""
+        return self._keep_freed_memory and keep_freed_memory()
 
     @property
     def lora(self) -> bool:
@@ -207,6 +221,7 @@ class GPT2LitModule(L.LightningModule):
                     "state are small anyway"
                 )
             self.resolve_speed_switches(strategy.root_device.type == "cuda", is_sharded(strategy))
+            self.tune_allocator()
         # Lightning sets trainer.datamodule (and log_every_n_steps, callbacks) in its connectors without declaring it.
         datamodule = trainer.datamodule if trainer is not None else None  # type: ignore[attr-defined]
         block_size = getattr(datamodule, "block_size", None)

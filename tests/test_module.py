@@ -163,3 +163,19 @@ def test_seed_dropout_draws_as_manual_seed_does_on_a_cpu_without_recording_a_sta
     monkeypatch.setattr(traceback, "format_stack", recorded)  # what torch.manual_seed does per call here
     seed_dropout(7, torch.device("cpu"))
     assert torch.equal(torch.nn.functional.dropout(torch.ones(64), p=0.5), expected)
+
+
+@pytest.mark.parametrize(
+    ("switch", "on_gpu", "applied"),
+    [(None, False, True), (None, True, False), (False, False, False), (True, True, True)],
+)
+def test_keep_freed_memory_is_applied_on_cpus_unless_switched(tiny_config, monkeypatch, switch, on_gpu, applied):
+    from lit_gpt2.module import GPT2LitModule
+
+    calls = []
+    monkeypatch.setattr("lit_gpt2.module.keep_freed_memory", lambda: calls.append(1) or True)
+    module = GPT2LitModule(config=tiny_config, keep_freed_memory=switch)
+    assert not calls  # building a module changes nothing in the process
+    module.resolve_speed_switches(on_gpu=on_gpu, sharded=False)
+    assert module.tune_allocator() is applied
+    assert len(calls) == applied
