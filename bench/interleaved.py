@@ -1,18 +1,22 @@
-"""The same training steps of several runners in one process, step by step in rotating order.
+"""The same training steps of several runners, each in its own process, step by step in rotating order.
 
-Runs in separate processes (``bench.train_speed.side_by_side``) drift with the machine: on this
-project's 2-core CPU one runner's runs spread by 25% and two sittings gave 1.09 and 0.95 for the same
-ratio. Here each runner takes step ``i`` on the same batch within a few hundred milliseconds of the
-others, so a slow spell slows all of them alike; the ratio is the median over steps of the paired
-step times. Each runner keeps its own model, optimizer and schedule (``bench.runners.RawStep``), so
-the final losses compare as in the separate runs. lit-gpt2's step runs without Lightning's Trainer
-(``ours-loop``; ``python -m bench.vs_nanogpt --also ours-loop`` measures what the Trainer adds).
+Runs one after another (``bench.train_speed.side_by_side``) drift with the machine: on this project's
+2-core CPU one runner's runs spread by 25% and two sittings gave 1.09 and 0.95 for the same ratio.
+Here every runner lives in a process of its own (as its users run it: its own allocator settings,
+lit-gpt2's ``keep_freed_memory`` included, and its own threads) and they take turns: step ``i`` on the
+same batch in each, one process at a time, within a few hundred milliseconds of each other, so a slow
+spell slows all of them alike; the ratio is the median over steps of the paired step times. Each
+runner keeps its own model, optimizer and schedule (``bench.runners.RawStep``), so the final losses
+compare as in the separate runs. lit-gpt2's step runs without Lightning's Trainer (``ours-loop``;
+``python -m bench.vs_nanogpt --also ours-loop`` measures what the Trainer adds).
 """
 
+import multiprocessing
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict
+from multiprocessing.connection import Connection
 
 import torch
 
@@ -30,19 +34,34 @@ STEPS: dict[str, Callable[[BenchConfig], tuple[RawStep, MovieScriptsDataModule]]
 def interleaved(cfg: BenchConfig, runners: tuple[str, ...] = tuple(STEPS), same_loss: tuple[str, ...] = ()) -> dict:
     """Median step time and tokens/s of each runner, ``<first>/<runner>`` as the median of paired
     step-time ratios, and whether the final losses (mean of the last five) of ``same_loss`` agree."""
-    built = {name: STEPS[name](cfg) for name in runners}
-    batches = epochs(built[runners[0]][1].train_dataloader())  # every runner's data module has this order
+    spawn = multiprocessing.get_context("spawn")  # fresh processes: no allocator or thread state inherited
+    pipes: dict[str, Connection] = {}
+    workers = []
+    for name in runners:
+        ours, theirs = spawn.Pipe()
+        worker = spawn.Process(target=_take_turns, args=(name, cfg, theirs), daemon=True)
+        worker.start()
+        pipes[name] = ours
+        workers.append(worker)
     seconds: dict[str, list[float]] = {name: [] for name in runners}
     losses: dict[str, list[float]] = {name: [] for name in runners}
-    started = time.perf_counter()
-    for index, batch in zip(range(cfg.steps), batches):
-        shift = index % len(runners)  # rotate, so no runner always goes first
-        for name in runners[shift:] + runners[:shift]:
-            if cfg.device == "cuda":
-                torch.cuda.synchronize()
-            start = time.perf_counter()
-            losses[name].append(built[name][0](batch))  # reads the loss back: the step has finished
-            seconds[name].append(time.perf_counter() - start)
+    try:
+        for name in runners:  # every runner built before the first step
+            if pipes[name].recv() != "ready":
+                raise SystemExit(f"bench: the {name} runner failed to start")
+        started = time.perf_counter()
+        for index in range(cfg.steps):
+            shift = index % len(runners)  # rotate, so no runner always goes first
+            for name in runners[shift:] + runners[:shift]:
+                pipes[name].send(index)  # one process steps while the others wait for their turn
+                took, loss = pipes[name].recv()
+                seconds[name].append(took)
+                losses[name].append(loss)
+    except EOFError:
+        raise SystemExit("bench: a runner's process ended before its last step (its error is above)") from None
+    finally:
+        for worker in workers:
+            worker.join(timeout=30)
     tokens = cfg.batch_size * cfg.block_size
     timed = {name: values[cfg.warmup :] for name, values in seconds.items()}
     median = {name: statistics.median(values) for name, values in timed.items()}
@@ -65,13 +84,27 @@ def interleaved(cfg: BenchConfig, runners: tuple[str, ...] = tuple(STEPS), same_
     }
 
 
+def _take_turns(name: str, cfg: BenchConfig, pipe: Connection) -> None:
+    """A runner's process: build it, then take each step when told to, and report its time and loss."""
+    step, data = STEPS[name](cfg)
+    pipe.send("ready")
+    for index, batch in zip(range(cfg.steps), epochs(data.train_dataloader())):
+        if pipe.recv() != index:
+            raise RuntimeError(f"{name}: steps out of order")
+        if cfg.device == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        loss = step(batch)  # reads the loss back: the step has finished
+        pipe.send((time.perf_counter() - start, loss))
+
+
 def markdown(report: dict) -> str:
     cfg = report["config"]
     timed = cfg["steps"] - cfg["warmup"]
     lines = [
         f"Model {cfg['size']} {report['model']}, batch {cfg['batch_size']} x {report['model']['block_size']} tokens, "
-        f"{cfg['precision']} on {cfg['device']}; every runner in one process, step by step in rotating order on "
-        f"the same batches, {timed} steps timed after {cfg['warmup']}.",
+        f"{cfg['precision']} on {cfg['device']}; every runner in its own process, taking turns step by step in "
+        f"rotating order on the same batches, {timed} steps timed after {cfg['warmup']}.",
         "",
         "| runner | median step (ms) | tokens/s | final loss |",
         "|---|---|---|---|",

@@ -9,8 +9,8 @@ in a raw loop over the same data and order, shape, vocabulary, initial weights, 
 clipping and precision: once as its users run it (``bias=False``), once with GPT-2's biases
 (``bias=True``, the same function as ours up to GELU's tanh approximation, so the same final loss).
 Writes bench/results/vs_nanogpt_<size>_<device>.{md,json}, each row's ``ours/nanoGPT``. With
-``--interleaved`` the three run in one process instead, step by step (``bench.interleaved``), and the
-results go to vs_nanogpt_interleaved_<size>_<device>.{md,json}.
+``--interleaved`` the three take turns instead, each in its own process, step by step
+(``bench.interleaved``), and the results go to vs_nanogpt_interleaved_<size>_<device>.{md,json}.
 """
 
 import argparse
@@ -32,8 +32,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--interleaved",
         action="store_true",
-        help="all three in one process, step by step on the same batches (bench.interleaved): steadier ratios "
-        "on a busy machine; lit-gpt2's step without the Trainer; --steps counts each runner's steps, no --repeats",
+        help="the three taking turns, each in its own process, step by step on the same batches (bench.interleaved): "
+        "steadier ratios on a busy machine; lit-gpt2's step without the Trainer; --steps counts each runner's "
+        "steps, no --repeats",
     )
     parser.set_defaults(size="nanogpt-cpu", batch_size=12, vocab=512)
     args = parser.parse_args(argv)

@@ -42,18 +42,18 @@ def test_a_fitted_vocabulary_reaches_model_and_data(tmp_path):
 
 
 def test_interleaved_steps_are_the_separate_runners_steps(tmp_path):
-    """In one process, step by step, each runner keeps its own model, optimizer and schedule: lit-gpt2's
-    losses are those of its separate run, and nanoGPT with GPT-2's biases reaches the same final loss."""
+    """Taking turns step by step, each in its own process with its own model, optimizer and schedule:
+    lit-gpt2's losses are those of its separate run, and nanoGPT with GPT-2's biases reaches the same
+    final loss."""
     from bench.interleaved import interleaved
     from bench.runners import NANOGPT_DIR
 
     if not (NANOGPT_DIR / "model.py").exists():
         pytest.skip(f"nanoGPT's model.py is not in {NANOGPT_DIR}")
     cfg = BenchConfig(steps=6, warmup=1, batch_size=2, cache_dir=str(tmp_path))
-    report = interleaved(cfg, same_loss=("ours-loop", "nanogpt-bias"))
+    report = interleaved(cfg, runners=("ours-loop", "nanogpt-bias"))  # two processes keep the test short
     alone = RUNNERS["ours-loop"](cfg).result("ours-loop")
     assert report["summary"]["ours-loop"]["final_loss"] == pytest.approx(alone.final_loss, rel=1e-6)
     assert report["same_final_loss"]
-    assert report["summary"]["nanogpt"]["final_loss"] != pytest.approx(alone.final_loss, rel=1e-6)  # no biases
-    assert set(report["ratios"]) == {"ours-loop/nanogpt", "ours-loop/nanogpt-bias"}
+    assert set(report["ratios"]) == {"ours-loop/nanogpt-bias"}
     assert all(s["step_ms"] > 0 and s["tokens_per_second"] > 0 for s in report["summary"].values())
