@@ -31,9 +31,54 @@ STEPS: dict[str, Callable[[BenchConfig], tuple[RawStep, MovieScriptsDataModule]]
 }
 
 
-def interleaved(cfg: BenchConfig, runners: tuple[str, ...] = tuple(STEPS), same_loss: tuple[str, ...] = ()) -> dict:
+def interleaved(
+    cfg: BenchConfig, runners: tuple[str, ...] = tuple(STEPS), same_loss: tuple[str, ...] = (), sittings: int = 1
+) -> dict:
     """Median step time and tokens/s of each runner, ``<first>/<runner>`` as the median of paired
-    step-time ratios, and whether the final losses (mean of the last five) of ``same_loss`` agree."""
+    step-time ratios, and whether the final losses (mean of the last five) of ``same_loss`` agree.
+
+    ``sittings``: so many sets of fresh processes one after another, the paired steps of all pooled
+    (each sitting's ratios reported too): a process's own luck (where its memory lands, an allocator's
+    path-dependent thresholds) moved a ratio by 3% between sittings here.
+    """
+    started = time.perf_counter()
+    seconds: dict[str, list[float]] = {name: [] for name in runners}
+    per_sitting, finals = [], []
+    for _ in range(sittings):
+        took, losses = _sitting(cfg, runners)
+        timed = {name: values[cfg.warmup :] for name, values in took.items()}
+        per_sitting.append(_paired_ratios(timed, runners))
+        finals.append({name: statistics.fmean(values[-5:]) for name, values in losses.items()})
+        for name in runners:
+            seconds[name] += timed[name]
+    tokens = cfg.batch_size * cfg.block_size
+    median = {name: statistics.median(values) for name, values in seconds.items()}
+    final = finals[0]  # every sitting trains the same steps from the same weights
+    return {
+        "config": asdict(cfg),
+        "model": SIZES[cfg.size],
+        "summary": {
+            name: {"step_ms": median[name] * 1e3, "tokens_per_second": tokens / median[name], "final_loss": final[name]}
+            for name in runners
+        },
+        "ratios": _paired_ratios(seconds, runners),
+        "ratios_per_sitting": per_sitting,
+        "same_final_loss": same_final_loss(cfg, [final[name] for name in same_loss or runners]),
+        "wall_seconds": time.perf_counter() - started,
+    }
+
+
+def _paired_ratios(seconds: dict[str, list[float]], runners: tuple[str, ...]) -> dict[str, float]:
+    # The faster runner has the shorter step: ours/other speed is other's time over ours, step by step.
+    first = runners[0]
+    return {
+        f"{first}/{name}": statistics.median(b / a for a, b in zip(seconds[first], seconds[name]))
+        for name in runners[1:]
+    }
+
+
+def _sitting(cfg: BenchConfig, runners: tuple[str, ...]) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Every step's seconds and loss of each runner, its process spawned afresh for this sitting."""
     spawn = multiprocessing.get_context("spawn")  # fresh processes: no allocator or thread state inherited
     pipes: dict[str, Connection] = {}
     workers = []
@@ -49,7 +94,6 @@ def interleaved(cfg: BenchConfig, runners: tuple[str, ...] = tuple(STEPS), same_
         for name in runners:  # every runner built before the first step
             if pipes[name].recv() != "ready":
                 raise SystemExit(f"bench: the {name} runner failed to start")
-        started = time.perf_counter()
         for index in range(cfg.steps):
             shift = index % len(runners)  # rotate, so no runner always goes first
             for name in runners[shift:] + runners[:shift]:
@@ -62,26 +106,7 @@ def interleaved(cfg: BenchConfig, runners: tuple[str, ...] = tuple(STEPS), same_
     finally:
         for worker in workers:
             worker.join(timeout=30)
-    tokens = cfg.batch_size * cfg.block_size
-    timed = {name: values[cfg.warmup :] for name, values in seconds.items()}
-    median = {name: statistics.median(values) for name, values in timed.items()}
-    final = {name: statistics.fmean(values[-5:]) for name, values in losses.items()}
-    first = runners[0]
-    return {
-        "config": asdict(cfg),
-        "model": SIZES[cfg.size],
-        "summary": {
-            name: {"step_ms": median[name] * 1e3, "tokens_per_second": tokens / median[name], "final_loss": final[name]}
-            for name in runners
-        },
-        # The faster runner has the shorter step: ours/other speed is other's time over ours, step by step.
-        "ratios": {
-            f"{first}/{name}": statistics.median(b / a for a, b in zip(timed[first], timed[name]))
-            for name in runners[1:]
-        },
-        "same_final_loss": same_final_loss(cfg, [final[name] for name in same_loss or runners]),
-        "wall_seconds": time.perf_counter() - started,
-    }
+    return seconds, losses
 
 
 def _take_turns(name: str, cfg: BenchConfig, pipe: Connection) -> None:
@@ -104,7 +129,8 @@ def markdown(report: dict) -> str:
     lines = [
         f"Model {cfg['size']} {report['model']}, batch {cfg['batch_size']} x {report['model']['block_size']} tokens, "
         f"{cfg['precision']} on {cfg['device']}; every runner in its own process, taking turns step by step in "
-        f"rotating order on the same batches, {timed} steps timed after {cfg['warmup']}.",
+        f"rotating order on the same batches, {timed} steps timed after {cfg['warmup']} in each of "
+        f"{len(report['ratios_per_sitting'])} sitting(s) of fresh processes.",
         "",
         "| runner | median step (ms) | tokens/s | final loss |",
         "|---|---|---|---|",
@@ -112,5 +138,8 @@ def markdown(report: dict) -> str:
     for name, s in report["summary"].items():
         lines.append(f"| {name} | {s['step_ms']:.2f} | {s['tokens_per_second']:,.0f} | {s['final_loss']:.4f} |")
     lines += ["", " · ".join(f"{k} = {v:.3f} (median of paired steps)" for k, v in report["ratios"].items())]
+    if len(report["ratios_per_sitting"]) > 1:
+        sittings = "; ".join(", ".join(f"{v:.3f}" for v in r.values()) for r in report["ratios_per_sitting"])
+        lines.append(f"The same ratios in each of {len(report['ratios_per_sitting'])} sittings: {sittings}.")
     lines.append(f"Same final loss across runners: {report['same_final_loss']}.")
     return "\n".join(lines) + "\n"

@@ -9,8 +9,9 @@ in a raw loop over the same data and order, shape, vocabulary, initial weights, 
 clipping and precision: once as its users run it (``bias=False``), once with GPT-2's biases
 (``bias=True``, the same function as ours up to GELU's tanh approximation, so the same final loss).
 Writes bench/results/vs_nanogpt_<size>_<device>.{md,json}, each row's ``ours/nanoGPT``. With
-``--interleaved`` the three take turns instead, each in its own process, step by step
-(``bench.interleaved``), and the results go to vs_nanogpt_interleaved_<size>_<device>.{md,json}.
+``--interleaved`` the three take turns instead, each in its own process, step by step, in
+``--repeats`` sittings (``bench.interleaved``), and the results go to
+vs_nanogpt_interleaved_<size>_<device>.{md,json}.
 """
 
 import argparse
@@ -34,13 +35,13 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="the three taking turns, each in its own process, step by step on the same batches (bench.interleaved): "
         "steadier ratios on a busy machine; lit-gpt2's step without the Trainer; --steps counts each runner's "
-        "steps, no --repeats",
+        "steps, --repeats the sittings of fresh processes",
     )
     parser.set_defaults(size="nanogpt-cpu", batch_size=12, vocab=512)
     args = parser.parse_args(argv)
     cfg = config_from_args(args)
     if args.interleaved:
-        report = interleaved(cfg, same_loss=("ours-loop", "nanogpt-bias"))
+        report = interleaved(cfg, same_loss=("ours-loop", "nanogpt-bias"), sittings=args.repeats)
         write_report(args.out, f"vs_nanogpt_interleaved_{cfg.size}_{cfg.device}", report, interleaved_markdown(report))
         return
     # nanoGPT without biases is another function of other weights: its loss differs, so it is not compared.
