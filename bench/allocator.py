@@ -13,24 +13,21 @@ import argparse
 import time
 from dataclasses import asdict, replace
 
-from bench.common import SIZES, add_run_arguments, config_from_args, summarise_runs, write_report
-from bench.train_speed import run_once
+from bench.common import SIZES, BenchConfig, add_run_arguments, config_from_args, summarise_runs, write_report
+from bench.train_speed import rotating_runs
 
 VARIANTS = {"freed memory kept (the CPU default)": True, "glibc's defaults": False}
 
 
-def compare(cfg, repeats: int) -> dict:
-    runs: dict[str, list[dict]] = {name: [] for name in VARIANTS}
-    names = list(VARIANTS)
+def compare(cfg: BenchConfig, repeats: int) -> dict:
     started = time.perf_counter()
-    for repeat in range(repeats):
-        for name in names[repeat % 2 :] + names[: repeat % 2]:  # alternate which goes first
-            options = {**cfg.module_options, "keep_freed_memory": VARIANTS[name]}
-            result = run_once("ours", replace(cfg, module_options=options))
-            runs[name].append(result)
-            print(f"repeat {repeat + 1}/{repeats} {name}: {result['tokens_per_second']:,.0f} tokens/s", flush=True)
+    variants = {
+        name: ("ours", replace(cfg, module_options={**cfg.module_options, "keep_freed_memory": keep}))
+        for name, keep in VARIANTS.items()
+    }
+    runs = rotating_runs(variants, repeats)
     summary = {name: summarise_runs(cfg, results) for name, results in runs.items()}
-    kept, default = (summary[name]["tokens_per_second"] for name in names)
+    kept, default = (summary[name]["tokens_per_second"] for name in VARIANTS)
     return {
         "config": asdict(cfg),
         "model": SIZES[cfg.size],

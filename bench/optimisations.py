@@ -14,7 +14,7 @@ import time
 from dataclasses import asdict, replace
 
 from bench.common import SIZES, add_run_arguments, config_from_args, summarise_runs, write_report
-from bench.train_speed import run_once
+from bench.train_speed import rotating_runs
 
 
 def switches(lean: bool, chunk: int, fused: bool, compile_: bool, vocab_multiple: int = 1) -> dict:
@@ -72,16 +72,9 @@ def main(argv: list[str] | None = None) -> None:
         for name, (options, precision) in variants.items()
         if name not in args.skip
     }
-    names = list(configs)
-    runs: dict[str, list[dict]] = {name: [] for name in names}
     started = time.perf_counter()
-    for repeat in range(args.repeats):
-        shift = repeat % len(names)
-        for name in names[shift:] + names[:shift]:
-            result = run_once("ours", configs[name])
-            runs[name].append(result)
-            print(f"repeat {repeat + 1}/{args.repeats} {name}: {result['tokens_per_second']:,.0f} tokens/s", flush=True)
-    first = names[0]
+    runs = rotating_runs({name: ("ours", config) for name, config in configs.items()}, args.repeats)
+    first = next(iter(configs))
     summary = {
         name: {
             "options": configs[name].module_options,

@@ -56,14 +56,8 @@ def main(argv: list[str] | None = None) -> None:
 def side_by_side(cfg: BenchConfig, runners: tuple[str, ...], repeats: int, same_loss: tuple[str, ...] = ()) -> dict:
     """Each runner ``repeats`` times in fresh processes, in rotating order; medians, ``ours/<runner>``
     ratios, and whether the final losses agree (of ``same_loss``, default all runners)."""
-    runs: dict[str, list[dict]] = {name: [] for name in runners}
     started = time.perf_counter()
-    for repeat in range(repeats):
-        shift = repeat % len(runners)  # rotate, so no runner always goes first
-        for name in runners[shift:] + runners[:shift]:
-            result = run_once(name, cfg)
-            runs[name].append(result)
-            print(f"repeat {repeat + 1}/{repeats} {name:>12}: {result['tokens_per_second']:,.0f} tokens/s", flush=True)
+    runs = rotating_runs({name: (name, cfg) for name in runners}, repeats)
     summary = {name: summarise_runs(cfg, results) for name, results in runs.items()}
     ours = summary["ours"]["tokens_per_second"]
     losses = [summary[name]["final_loss"] for name in same_loss or runners]
@@ -75,6 +69,20 @@ def side_by_side(cfg: BenchConfig, runners: tuple[str, ...], repeats: int, same_
         "same_final_loss": same_final_loss(cfg, losses),
         "wall_seconds": time.perf_counter() - started,
     }
+
+
+def rotating_runs(variants: dict[str, tuple[str, BenchConfig]], repeats: int) -> dict[str, list[dict]]:
+    """Each variant (a runner and its config) ``repeats`` times, each run in a fresh process, in rotating
+    order so that none always goes first; every run's result, by variant."""
+    names = list(variants)
+    runs: dict[str, list[dict]] = {name: [] for name in names}
+    for repeat in range(repeats):
+        shift = repeat % len(names)
+        for name in names[shift:] + names[:shift]:
+            result = run_once(*variants[name])
+            runs[name].append(result)
+            print(f"repeat {repeat + 1}/{repeats} {name}: {result['tokens_per_second']:,.0f} tokens/s", flush=True)
+    return runs
 
 
 def markdown(report: dict) -> str:
