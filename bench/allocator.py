@@ -44,14 +44,15 @@ def markdown(report: dict) -> str:
         f"({cfg['warmup']} warm-up), {cfg['precision']} on {cfg['device']}, under Lightning's Trainer; "
         f"each run in its own process, medians of {len(next(iter(report['summary'].values()))['runs'])}.",
         "",
-        "| allocator | tokens/s (median) | runs | page faults a step | kernel CPU ms a step | final loss |",
-        "|---|---|---|---|---|---|",
+        "| allocator | tokens/s (median) | runs | page faults a step | kernel CPU ms a step | peak RSS MiB "
+        "| final loss |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, s in report["summary"].items():
         runs = ", ".join(f"{v:,.0f}" for v in s["runs"])
         lines.append(
             f"| {name} | {s['tokens_per_second']:,.0f} | {runs} | {s['minor_faults_per_step']:,.0f} | "
-            f"{s['system_ms_per_step']:.2f} | {s['final_loss']:.4f} |"
+            f"{s['system_ms_per_step']:.2f} | {s['peak_rss_mib']:,.0f} | {s['final_loss']:.4f} |"
         )
     lines += ["", f"kept/defaults (tokens/s) = {report['ratio']:.3f}"]
     return "\n".join(lines) + "\n"
