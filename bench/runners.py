@@ -77,7 +77,7 @@ def ours_step(cfg: BenchConfig) -> "tuple[RawStep, MovieScriptsDataModule]":
     module, data = build(cfg)
     module = module.to(cfg.device).train()
     module.resolve_speed_switches(on_gpu=cfg.device == "cuda", sharded=False)  # as the Trainer's setup does
-    module.tune_allocator()  # the process's, so every runner sharing it (bench.interleaved) has it too
+    module.tune_allocator()  # as setup does; the whole process's (bench.interleaved gives each runner its own)
     # The bench's precisions (32-true, bf16-mixed) have no loss scaler.
     optimizer, scheduler = module.optimizer_and_scheduler(cfg.steps, fused=module.uses_fused_adamw(scaled=False))
 
