@@ -43,17 +43,17 @@ def interleaved(
     """
     started = time.perf_counter()
     seconds: dict[str, list[float]] = {name: [] for name in runners}
-    per_sitting, finals = [], []
+    per_sitting, final = [], {}
     for _ in range(sittings):
         took, losses = _sitting(cfg, runners)
         timed = {name: values[cfg.warmup :] for name, values in took.items()}
         per_sitting.append(_paired_ratios(timed, runners))
-        finals.append({name: statistics.fmean(values[-5:]) for name, values in losses.items()})
         for name in runners:
             seconds[name] += timed[name]
+            # Every sitting trains the same steps from the same weights: the first one's losses stand.
+            final.setdefault(name, statistics.fmean(losses[name][-5:]))
     tokens = cfg.batch_size * cfg.block_size
     median = {name: statistics.median(values) for name, values in seconds.items()}
-    final = finals[0]  # every sitting trains the same steps from the same weights
     return {
         "config": asdict(cfg),
         "model": SIZES[cfg.size],
