@@ -17,6 +17,7 @@ from transformers import GenerationConfig, GPT2LMHeadModel, PreTrainedTokenizerB
 from lit_gpt2.decoding.strategies import DecodingStrategy
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.modeling.inference import inference_pass
+from lit_gpt2.modeling.lean_decode import lean_decoding
 
 # A scene heading (the model writes action) and a character cue (it writes dialogue).
 DEFAULT_PROMPTS = (
@@ -166,7 +167,9 @@ def _generate_once(
     batch = tokenizer.pad({"input_ids": rows}, padding=True, padding_side="left", return_tensors="pt").to(device)
     # The tokenizer lets transformers match stop strings across token boundaries.
     extra = {"tokenizer": tokenizer} if config.stop_strings else {}
-    output = model.generate(**batch, generation_config=config, synced_gpus=synced_gpus, **extra)
+    # Sharded weights are gathered by the modules' hooks, which the lean step would skip.
+    with lean_decoding(model, enabled=not synced_gpus):
+        output = model.generate(**batch, generation_config=config, synced_gpus=synced_gpus, **extra)
     return [_until_eos(row.tolist(), tokenizer.eos_token_id) for row in output[:, batch["input_ids"].shape[1] :]]
 
 
