@@ -43,13 +43,21 @@ def lean_decoding_unsupported(model: nn.Module) -> str | None:
         layers = (block.attn.c_attn, block.attn.c_proj, block.mlp.c_fc, block.mlp.c_proj)
         if any(type(layer) is not Conv1D for layer in layers):  # LoRA adapters, quantised layers
             return "layers other than GPT-2's Conv1D"
-    if any(m._forward_hooks or m._forward_pre_hooks for m in model.modules()):  # they would be skipped
+    if any(_skipped_hooks(m) for m in model.modules()):
         return "forward hooks"
     if "forward" in vars(model):
         return "a forward already replaced on the model"
     if model.training:
         return "training mode (dropout)"
     return None
+
+
+def _skipped_hooks(module: nn.Module) -> list:
+    """The module's forward hooks that would not run in the lean step. transformers' own output-capturing
+    hooks (installed for good by the first ``output_attentions`` or ``output_hidden_states`` call, as
+    the attention and lens probes make) act only while such a call runs, which the step never covers."""
+    hooks = [*module._forward_hooks.values(), *module._forward_pre_hooks.values()]
+    return [hook for hook in hooks if getattr(hook, "__module__", None) != "transformers.utils.output_capturing"]
 
 
 @contextmanager

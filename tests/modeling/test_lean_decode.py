@@ -95,6 +95,18 @@ def test_sharded_generation_and_lora_adapters_keep_transformers_forward(module, 
     assert not steps
 
 
+def test_transformers_output_capturing_hooks_are_no_reason_to_step_aside(module):
+    """The attention and lens probes ask for attentions and hidden states: transformers then keeps hooks
+    on the layers for good, which do nothing unless such a call runs (never a lean step)."""
+    model = module.model
+    with torch.inference_mode():
+        model(input_ids=torch.tensor([[1, 2, 3]]), output_hidden_states=True)
+    assert any(m._forward_hooks for m in model.modules())
+    assert lean_decoding_unsupported(model) is None
+    model.transformer.h[0].register_forward_hook(lambda *args: None)
+    assert lean_decoding_unsupported(model) == "forward hooks"  # anyone else's would be skipped
+
+
 def test_unsupported_models_are_named_and_the_forward_comes_back_even_on_error(module):
     model = module.model
     assert lean_decoding_unsupported(model) is None
