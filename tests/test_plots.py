@@ -21,6 +21,7 @@ from lit_gpt2.plots import (
     attention_heatmap,
     confusion_chart,
     distinct_colours,
+    draw_token_labels,
     figure_to_array,
     head_score_grid,
     label_share_bars,
@@ -127,14 +128,26 @@ def test_label_share_bars_give_thirteen_labels_thirteen_colours():
 
 
 def test_the_heatmap_labels_both_axes_with_every_token_and_the_score_grid_writes_every_score():
-    heatmap = CHARTS["attention_heatmap"]()
-    ax = heatmap.axes[0]
-    labels = [(t.get_text(), t.get_rotation(), t.get_transform() == ax.transData) for t in heatmap.texts]
+    figure = Figure()
+    ax = figure.add_axes((0.1, 0.1, 0.8, 0.8))
+    draw_token_labels(ax, TOKENS)
+    labels = [(t.get_text(), t.get_rotation(), t.get_transform() == ax.transData) for t in figure.texts]
     shown = [repr(token)[1:-1] for token in TOKENS]  # "\n" written as the two characters \ and n
     assert labels == [label for token in shown for label in ((token, 90.0, True), (token, 0.0, True))]
     grid = head_score_grid(np.array([[0.1, 0.9], [0.5, 0.25]]), "induction")
     cells = {(t.get_position(), t.get_text()) for t in grid.texts}
     assert cells == {((0, 0), "0.10"), ((1, 0), "0.90"), ((0, 1), "0.50"), ((1, 1), "0.25")}  # (head, layer)
+
+
+def test_the_heatmaps_labels_drawn_once_and_laid_over_give_the_pixels_of_labels_drawn_on_it():
+    pasted = figure_to_array(CHARTS["attention_heatmap"]())
+    heatmap = CHARTS["attention_heatmap"]()
+    (layer,) = heatmap.images
+    heatmap.images.remove(layer)
+    assert not figure_to_array(heatmap).tolist() == pasted.tolist()  # the layer holds the labels
+    draw_token_labels(heatmap.axes[0], TOKENS)
+    drawn = figure_to_array(heatmap)
+    assert np.abs(drawn.astype(int) - pasted.astype(int)).max() <= 2  # rounding of the blend, at most
 
 
 def test_confusion_chart_writes_each_nonzero_count_in_its_cell():
