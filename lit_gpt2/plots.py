@@ -194,6 +194,10 @@ def attention_grid(attentions: Sequence[torch.Tensor], example: int = 0) -> Figu
     return fig
 
 
+HEATMAP_DPI = 90
+HEATMAP_AXES = (0.18, 0.18, 0.68, 0.72)  # the map's place in its figure: the labels' layer needs the same
+
+
 def attention_heatmap(weights, tokens: list[str], title: str) -> Figure:
     """One (T, T) map with the tokens on both axes: rows are the query, columns the key attended to."""
     length = len(tokens)
@@ -214,10 +218,6 @@ def attention_heatmap(weights, tokens: list[str], title: str) -> Figure:
     ax.set_title(title, fontsize=10)
     fig.colorbar(image, cax=bar)
     return fig
-
-
-HEATMAP_DPI = 90
-HEATMAP_AXES = (0.18, 0.18, 0.68, 0.72)
 
 
 def _heatmap_side(length: int) -> float:
@@ -248,7 +248,9 @@ def _token_labels_layer(tokens: tuple[str, ...]) -> np.ndarray:
     draw_token_labels(ax, tokens)
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
-    return np.asarray(canvas.buffer_rgba()).copy()
+    layer = np.asarray(canvas.buffer_rgba()).copy()
+    layer.setflags(write=False)  # shared by every heatmap of these tokens
+    return layer
 
 
 def confusion_chart(counts, labels: list[str], title: str, xlabel: str = "guessed", ylabel: str = "true") -> Figure:
