@@ -121,3 +121,9 @@ def test_unsupported_models_are_named_and_the_forward_comes_back_even_on_error(m
         assert lean_decoding_unsupported(model) == "a forward already replaced on the model"
         raise RuntimeError("inside")
     assert "forward" not in vars(model)
+    with lean_decoding(model):  # overlapping uses (two threads): each leaves only its own replacement
+        ours = vars(model)["forward"]
+        with lean_decoding(model):
+            assert vars(model)["forward"] is ours  # the inner one saw it replaced and stood aside
+        model.forward = theirs = lambda *args, **kwargs: None
+    assert vars(model)["forward"] is theirs
