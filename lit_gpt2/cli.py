@@ -20,6 +20,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lit_gpt2.callbacks.architecture_summary import ArchitectureSummaryCallback
 from lit_gpt2.callbacks.export import HFExportCallback
 from lit_gpt2.callbacks.genre_accuracy import GenreAccuracyCallback
+from lit_gpt2.callbacks.requeue import DeferredRequeueSignal
 from lit_gpt2.callbacks.throughput import TokenThroughputMonitor
 from lit_gpt2.checkpoints import best_checkpoint_recorded_in, find_last_checkpoint, verify_checkpoint
 from lit_gpt2.commands import COMMANDS
@@ -84,6 +85,7 @@ class LitGPT2CLI(LightningCLI):
         parser.add_lightning_class_args(HFExportCallback, "export")
         parser.add_lightning_class_args(ArchitectureSummaryCallback, "architecture_summary")
         parser.add_lightning_class_args(TokenThroughputMonitor, "throughput")
+        parser.add_lightning_class_args(DeferredRequeueSignal, "requeue")
         parser.link_arguments(
             ("model.pretrained", "model.tokenizer"), "data.tokenizer", compute_fn=tokenizer_source, apply_on="parse"
         )

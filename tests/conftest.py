@@ -2,11 +2,13 @@
 
 import atexit
 import functools
+import json
 import logging
 import os
 import re
 import runpy
 import shutil
+import signal
 import sys
 import tempfile
 from unittest import mock
@@ -342,6 +344,23 @@ def coded_run(tmp_path_factory, tiny_classifier) -> Path:
     main(tiny_fit_args(root, f"--config={config}", "--data.control=genre", epochs=1))
     (run,) = (root / "runs" / "lit-gpt2").iterdir()
     return run
+
+
+class RaiseSignalAfterSteps(L.Callback):
+    """Sends this process ``signum`` once ``steps`` optimizer steps are done, and writes to ``path`` (JSON)
+    whether ``file`` existed right after the signal and at the next batch end."""
+
+    def __init__(self, path: str, file: str, steps: int = 2, signum: int = 10) -> None:  # 10: SIGUSR1
+        self.path, self.file, self.steps, self.signum = Path(path), Path(file), steps, signum
+        self.seen: dict[str, bool] = {}
+
+    def on_train_batch_end(self, trainer: L.Trainer, *args) -> None:
+        if "right_after" in self.seen and "next_batch" not in self.seen:
+            self.seen["next_batch"] = self.file.exists()
+            self.path.write_text(json.dumps(self.seen))
+        elif trainer.global_step >= self.steps and not self.seen:
+            signal.raise_signal(self.signum)  # handled before the next line runs
+            self.seen["right_after"] = self.file.exists()
 
 
 class MarkAfterSteps(L.Callback):

@@ -5,12 +5,14 @@ from lit_gpt2.callbacks.attention_heatmap import AttentionHeatmapCallback
 from lit_gpt2.callbacks.export import HFExportCallback
 from lit_gpt2.callbacks.genre_accuracy import GenreAccuracyCallback
 from lit_gpt2.callbacks.logit_lens import LogitLensCallback
+from lit_gpt2.callbacks.requeue import DeferredRequeueSignal
 from lit_gpt2.callbacks.sample_generation import SampleGenerationCallback
 from lit_gpt2.callbacks.throughput import TokenThroughputMonitor
 
 __all__ = [
     "ArchitectureSummaryCallback",
     "AttentionHeatmapCallback",
+    "DeferredRequeueSignal",
     "GenreAccuracyCallback",
     "HFExportCallback",
     "LogitLensCallback",
