@@ -346,6 +346,20 @@ def coded_run(tmp_path_factory, tiny_classifier) -> Path:
     return run
 
 
+def slurm_job(root: Path) -> dict[str, str]:
+    """The environment of a one-task SLURM job 4242, with a stand-in ``scontrol`` first on the PATH that
+    appends what it is asked to ``root/scontrol.log``."""
+    bin_dir = root / "bin"
+    bin_dir.mkdir()
+    scontrol = bin_dir / "scontrol"
+    scontrol.write_text(f'#!/bin/sh\necho "$@" >> {root / "scontrol.log"}\n')
+    scontrol.chmod(0o755)
+    tasks = {"SLURM_NTASKS": "1", "SLURM_NTASKS_PER_NODE": "1", "SLURM_JOB_NUM_NODES": "1"}
+    ranks = {"SLURM_PROCID": "0", "SLURM_LOCALID": "0", "SLURM_NODEID": "0", "SLURM_NODELIST": "localhost"}
+    job = {"SLURM_JOB_ID": "4242", "SLURM_JOB_NAME": "lit-gpt2"}
+    return {"PATH": f"{bin_dir}:{os.environ['PATH']}"} | job | tasks | ranks
+
+
 class RaiseSignalAfterSteps(L.Callback):
     """Sends this process ``signum`` once ``steps`` optimizer steps are done, and writes to ``path`` (JSON)
     whether ``file`` existed right after the signal and at the next batch end."""

@@ -11,7 +11,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import REPO, copy_of_fitted, tiny_fit_args
+from conftest import REPO, copy_of_fitted, slurm_job, tiny_fit_args
 
 
 @pytest.mark.parametrize("log_every_n_steps", [1, 10])  # checked every step; only before validation
@@ -101,23 +101,7 @@ def test_sigkill_at_any_moment_leaves_a_loadable_checkpoint_to_resume_from(tmp_p
 def test_slurm_requeue_signal_saves_a_checkpoint_requeues_and_the_next_job_resumes(
     tmp_path, run_cli, monkeypatch, caplog
 ):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    scontrol = bin_dir / "scontrol"  # stands in for SLURM's, recording what it was asked
-    scontrol.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "scontrol.log"}\n')
-    scontrol.chmod(0o755)
-    slurm = {
-        "PATH": f"{bin_dir}:{os.environ['PATH']}",
-        "SLURM_JOB_ID": "4242",
-        "SLURM_JOB_NAME": "lit-gpt2",
-        "SLURM_NTASKS": "1",
-        "SLURM_NTASKS_PER_NODE": "1",
-        "SLURM_JOB_NUM_NODES": "1",
-        "SLURM_NODELIST": "localhost",
-        "SLURM_PROCID": "0",
-        "SLURM_LOCALID": "0",
-        "SLURM_NODEID": "0",
-    }
+    slurm = slurm_job(tmp_path)
     # As scripts/slurm/fit.sbatch: the run is named after the job, which keeps its id when requeued.
     plugin = [
         "--trainer.plugins=lightning.pytorch.plugins.environments.SLURMEnvironment",

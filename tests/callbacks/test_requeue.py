@@ -1,33 +1,14 @@
 """SLURM's requeue signal is answered at the next batch end, with Lightning's own checkpoint and requeue."""
 
 import json
-import os
 import signal
 
-from conftest import tiny_fit_args
-
-SLURM = {
-    "SLURM_JOB_ID": "4242",
-    "SLURM_JOB_NAME": "lit-gpt2",
-    "SLURM_NTASKS": "1",
-    "SLURM_NTASKS_PER_NODE": "1",
-    "SLURM_JOB_NUM_NODES": "1",
-    "SLURM_NODELIST": "localhost",
-    "SLURM_PROCID": "0",
-    "SLURM_LOCALID": "0",
-    "SLURM_NODEID": "0",
-}
+from conftest import slurm_job, tiny_fit_args
 
 
 def test_the_requeue_signal_is_answered_at_the_next_batch_end_not_where_it_lands(tmp_path, run_cli, monkeypatch):
     """Where it lands may be inside a TensorBoard flush, whose lock Lightning's handler would wait for."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    scontrol = bin_dir / "scontrol"  # stands in for SLURM's, recording what it was asked
-    scontrol.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "scontrol.log"}\n')
-    scontrol.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    for name, value in SLURM.items():
+    for name, value in slurm_job(tmp_path).items():
         monkeypatch.setenv(name, value)
     seen, hpc = tmp_path / "seen.json", tmp_path / "hpc_ckpt_1.ckpt"
     probe = {"path": str(seen), "file": str(hpc), "steps": 2, "signum": int(signal.SIGUSR1)}
