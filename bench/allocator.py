@@ -13,7 +13,15 @@ import argparse
 import time
 from dataclasses import asdict, replace
 
-from bench.common import SIZES, BenchConfig, add_run_arguments, config_from_args, summarise_runs, write_report
+from bench.common import (
+    SIZES,
+    BenchConfig,
+    add_run_arguments,
+    config_from_args,
+    run_line,
+    summarise_runs,
+    write_report,
+)
 from bench.train_speed import rotating_runs
 
 VARIANTS = {"freed memory kept (the CPU default)": True, "glibc's defaults": False}
@@ -38,10 +46,8 @@ def compare(cfg: BenchConfig, repeats: int) -> dict:
 
 
 def markdown(report: dict) -> str:
-    cfg = report["config"]
     lines = [
-        f"Model {cfg['size']} {report['model']}, batch {cfg['batch_size']}, {cfg['steps']} steps "
-        f"({cfg['warmup']} warm-up), {cfg['precision']} on {cfg['device']}, under Lightning's Trainer; "
+        f"{run_line(report)}, under Lightning's Trainer; "
         f"each run in its own process, medians of {len(next(iter(report['summary'].values()))['runs'])}.",
         "",
         "| allocator | tokens/s (median) | runs | page faults a step | kernel CPU ms a step | peak RSS MiB "

@@ -96,6 +96,15 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
     )
 
 
+def run_line(report: dict) -> str:
+    """What every Trainer run of a report shared: model, batch, steps, precision and device."""
+    cfg = report["config"]
+    return (
+        f"Model {cfg['size']} {report['model']}, batch {cfg['batch_size']}, {cfg['steps']} steps "
+        f"({cfg['warmup']} warm-up), {cfg['precision']} on {cfg['device']}"
+    )
+
+
 def write_report(out: str, stem: str, report: dict, markdown: str) -> None:
     """``<out>/<stem>.json`` and ``.md``, and the markdown on stdout."""
     folder = Path(out)

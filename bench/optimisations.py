@@ -13,7 +13,7 @@ import argparse
 import time
 from dataclasses import asdict, replace
 
-from bench.common import SIZES, add_run_arguments, config_from_args, summarise_runs, write_report
+from bench.common import SIZES, add_run_arguments, config_from_args, run_line, summarise_runs, write_report
 from bench.train_speed import rotating_runs
 
 
@@ -96,10 +96,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def markdown(report: dict) -> str:
-    cfg = report["config"]
     lines = [
-        f"Model {cfg['size']} {report['model']}, batch {cfg['batch_size']}, {cfg['steps']} steps "
-        f"({cfg['warmup']} warm-up), {cfg['precision']} on {cfg['device']} unless the row says otherwise; "
+        f"{run_line(report)} unless the row says otherwise; "
         f"median of {len(next(iter(report['summary'].values()))['runs'])}.",
         "",
         "| variant | precision | tokens/s (median) | x first row | MFU | peak RSS MiB | final loss |",
