@@ -364,7 +364,7 @@ class RaiseSignalAfterSteps(L.Callback):
     """Sends this process ``signum`` once ``steps`` optimizer steps are done, and writes to ``path`` (JSON)
     whether ``file`` existed right after the signal and at the next batch end."""
 
-    def __init__(self, path: str, file: str, steps: int = 2, signum: int = 10) -> None:  # 10: SIGUSR1
+    def __init__(self, path: str, file: str, steps: int = 2, signum: int = int(signal.SIGUSR1)) -> None:
         self.path, self.file, self.steps, self.signum = Path(path), Path(file), steps, signum
         self.seen: dict[str, bool] = {}
 
