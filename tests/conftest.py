@@ -11,6 +11,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 from unittest import mock
 
 # Before any Hugging Face import: never touch the network, and keep caches out of the user's home.
@@ -388,3 +389,14 @@ class MarkAfterSteps(L.Callback):
     def on_train_batch_end(self, trainer: L.Trainer, *args) -> None:
         if trainer.global_step >= self.steps:
             self.path.touch()
+
+
+class SleepAtBatchEnd(L.Callback):
+    """Takes ``seconds`` at every training batch's end: a callback's hook inside the batch, which
+    ``bench.fit_timeline`` must not count as the optimizer's step."""
+
+    def __init__(self, seconds: float = 0.1) -> None:
+        self.seconds = seconds
+
+    def on_train_batch_end(self, trainer: L.Trainer, *args) -> None:
+        time.sleep(self.seconds)

@@ -20,6 +20,7 @@ def test_phases_add_up_to_the_wall_time_and_the_wrapped_methods_are_restored(tmp
         "--trainer.callbacks.strategies=[greedy]",
         "--trainer.callbacks.max_new_tokens=4",
         "--data.train_tokenizer=300",
+        "--trainer.callbacks+=conftest.SleepAtBatchEnd",
         epochs=1,
     )[1:]  # without "fit"
     now = time.perf_counter()
@@ -30,6 +31,8 @@ def test_phases_add_up_to_the_wall_time_and_the_wrapped_methods_are_restored(tmp
     assert all(seconds >= 0 for seconds in phases.values())  # "everything else" is what the clocks left
     assert sum(phases.values()) == pytest.approx(report["wall_seconds"])
     assert report["inside"]["callback SampleGenerationCallback"] > 0  # its rounds, before and after the epoch
+    # A callback's hook within a batch (0.1 s at each batch's end, more than a tiny model's step) is not the step.
+    assert 0 < phases["optimizer steps"] < report["inside"]["callback SleepAtBatchEnd"]
     assert report["outside_steps_share"] == pytest.approx(1 - phases["optimizer steps"] / report["wall_seconds"])
     assert json.loads(out.with_suffix(".json").read_text()) == report
     table = out.read_text()
