@@ -6,8 +6,8 @@ Runs ``lit-gpt2 fit --config configs/quickstart.yaml`` (or the fit arguments aft
 process, with clocks around each phase: imports; fitting the tokenizer (cached after the first run);
 building the token cache (``prepare_data``); the optimizer steps (from each training batch's start to
 its end, less other callbacks' hooks within it); the validation loops; each callback's hooks (the
-watching callbacks' rounds, the wait for their charts, checkpoint writes, the progress bar, the
-throughput monitor, the export at the end); and what is left. The goal it checks: everything outside
+watching callbacks' rounds, checkpoint writes, the progress bar, the throughput monitor, the export at
+the end); and what is left. The goal it checks: everything outside
 the optimizer steps at most 15% of the wall time.
 """
 
@@ -35,7 +35,7 @@ CLOCK_PATH = "bench.fit_timeline.PhaseClock"
 
 class StepWindow:
     """Whether a training batch is running, and how long other callbacks' hooks took within it: a
-    callback's hook at a batch's start or end (the chart worker's wait, the progress bar) is not the
+    callback's hook at a batch's start or end (the progress bar, the throughput monitor) is not the
     optimizer's step, wherever Lightning's order puts it relative to ``PhaseClock``'s."""
 
     open = False

@@ -2,12 +2,11 @@
 
     python -m bench.forked_child [--repeats 5] [--steps 40] [--out bench/results/forked_child_cpu.md]
 
-Why the chart worker (``lit_gpt2/callbacks/chart_worker.py``) lives only while a round's charts are
-drawn: training steps of the quickstart's model (4 x 4 x 128, the 512-token BPE, batches of 8 x 128,
-AdamW, freed memory kept as in a fit: ``lit_gpt2/allocator.py``) timed in one process, taking turns:
-with no other process; with a forked copy of the process alive and idle (sharing its memory until
-either writes); and again after that copy has ended. Also the time ``os.fork`` takes here, which the
-worker pays once a round.
+Why the watching callbacks' charts are not drawn by a forked worker process (docs/performance.md):
+training steps of the quickstart's model (4 x 4 x 128, the 512-token BPE, batches of 8 x 128, AdamW,
+freed memory kept as in a fit: ``lit_gpt2/allocator.py``) timed in one process, taking turns: with no
+other process; with a forked copy of the process alive and idle (sharing its memory until either
+writes); and again after that copy has ended. Also the time ``os.fork`` takes here.
 """
 
 import argparse
@@ -51,7 +50,7 @@ def forked_child(repeats: int, steps: int) -> dict:
         ms[STATES[0]].append(step_ms())
         start = time.perf_counter()
         child = os.fork()
-        if child == 0:  # the copy: idle until ended, as the worker is between charts
+        if child == 0:  # the copy: idle until ended, as a worker waiting for work is
             signal.pause()
             os._exit(0)
         forks.append((time.perf_counter() - start) * 1000)
