@@ -3,10 +3,10 @@
     python -m bench.forked_child [--repeats 5] [--steps 40] [--out bench/results/forked_child_cpu.md]
 
 Why the watching callbacks' charts are not drawn by a forked worker process (docs/performance.md):
-training steps of the quickstart's model (4 x 4 x 128, the 512-token BPE, batches of 8 x 128, AdamW,
-freed memory kept as in a fit: ``lit_gpt2/allocator.py``) timed in one process, taking turns: with no
-other process; with a forked copy of the process alive and idle (sharing its memory until either
-writes); and again after that copy has ended. Also the time ``os.fork`` takes here.
+lit-gpt2's training steps of the quickstart's model on its data (``bench.runners.ours_step``: 4 x 4 x
+128, the 512-token BPE, batches of 8 x 128, AdamW, freed memory kept as in a fit) timed in one process,
+taking turns: with no other process; with a forked copy of the process alive and idle (sharing its
+memory until either writes); and again after that copy has ended. Also the time ``os.fork`` takes here.
 """
 
 import argparse
@@ -18,29 +18,23 @@ from pathlib import Path
 
 import torch
 
-from lit_gpt2.allocator import keep_freed_memory
-from lit_gpt2.data.corpus import Corpus
-from lit_gpt2.module import GPT2LitModule
+from bench.common import BenchConfig
+from bench.runners import epochs, ours_step
 
-SHAPE = {"n_layer": 4, "n_head": 4, "n_embd": 128, "n_positions": 256}  # the quickstart's model
 STATES = ("no other process", "a forked copy alive", "after the copy ended")
 
 
 def forked_child(repeats: int, steps: int) -> dict:
     """Median milliseconds a training step in each state, and a fork's milliseconds."""
-    keep_freed_memory()  # as the module's setup does in a fit on a CPU
-    torch.manual_seed(0)
-    module = GPT2LitModule(config=SHAPE, tokenizer=str(Corpus(train_tokenizer=512).fitted_tokenizer()))
-    optimizer, _ = module.optimizer_and_scheduler(total_steps=1_000, fused=True)
-    batch = {"input_ids": torch.randint(0, 512, (8, 128))}
+    # The quickstart's model and data: lit-gpt2's step as the Trainer runs it (``bench.runners``).
+    cfg = BenchConfig(size="small", vocab=512, batch_size=8, steps=(3 * repeats + 1) * steps)
+    step, data = ours_step(cfg)
+    batches = epochs(data.train_dataloader())
 
     def step_ms() -> float:
         start = time.perf_counter()
-        for _ in range(steps):
-            loss, _ = module.shared_step(batch)
-            loss.backward()
-            optimizer.step()
-            optimizer.zero_grad()
+        for _, batch in zip(range(steps), batches):
+            step(batch)
         return (time.perf_counter() - start) / steps * 1000
 
     step_ms()  # warm-up: first calls, the allocator's pools
