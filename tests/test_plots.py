@@ -144,7 +144,7 @@ def test_the_heatmaps_labels_drawn_once_and_laid_over_give_the_pixels_of_labels_
     heatmap = CHARTS["attention_heatmap"]()
     (layer,) = heatmap.images
     heatmap.images.remove(layer)
-    assert not figure_to_array(heatmap).tolist() == pasted.tolist()  # the layer holds the labels
+    assert not np.array_equal(figure_to_array(heatmap), pasted)  # the layer holds the labels
     draw_token_labels(heatmap.axes[0], TOKENS)
     drawn = figure_to_array(heatmap)
     assert np.abs(drawn.astype(int) - pasted.astype(int)).max() <= 2  # rounding of the blend, at most
