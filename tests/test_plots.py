@@ -11,12 +11,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch.utils.tensorboard._utils import figure_to_image
 
 from conftest import REPO
 from lit_gpt2.decoding.distribution import NextTokenDistribution
 from lit_gpt2.plots import (
+    PixelLayer,
     attention_grid,
     attention_heatmap,
     confusion_chart,
@@ -142,12 +144,36 @@ def test_the_heatmap_labels_both_axes_with_every_token_and_the_score_grid_writes
 def test_the_heatmaps_labels_drawn_once_and_laid_over_give_the_pixels_of_labels_drawn_on_it():
     pasted = figure_to_array(CHARTS["attention_heatmap"]())
     heatmap = CHARTS["attention_heatmap"]()
-    (layer,) = heatmap.images
-    heatmap.images.remove(layer)
+    (layer,) = [artist for artist in heatmap.artists if isinstance(artist, PixelLayer)]
+    layer.remove()
     assert not np.array_equal(figure_to_array(heatmap), pasted)  # the layer holds the labels
     draw_token_labels(heatmap.axes[0], TOKENS)
     drawn = figure_to_array(heatmap)
     assert np.abs(drawn.astype(int) - pasted.astype(int)).max() <= 2  # rounding of the blend, at most
+
+
+def test_a_pixel_layer_lays_its_image_over_the_figure_as_figimage_would_upright_and_to_a_level():
+    # A layer as the heatmaps' is made: text drawn on a transparent canvas (edges partly transparent),
+    # in the top half only, so that an upside-down layer would differ.
+    text = Figure(figsize=(2, 1), dpi=90)
+    text.patch.set_alpha(0)
+    text.text(0.1, 0.6, "INT. DINER", fontsize=14, color="crimson")
+    canvas = FigureCanvasAgg(text)
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba()).copy()
+
+    def figure(overlay: str) -> Figure:
+        fig = Figure(figsize=(2, 1), dpi=90)
+        fig.add_axes((0.1, 0.1, 0.8, 0.8)).plot([0, 1], [0, 1])
+        if overlay == "pixel layer":
+            fig.add_artist(PixelLayer(rgba))
+        elif overlay == "figimage":
+            fig.figimage(rgba, origin="upper")
+        return fig
+
+    laid, imaged = (figure_to_array(figure(overlay)).astype(int) for overlay in ("pixel layer", "figimage"))
+    assert np.abs(laid - imaged).max() <= 1  # figimage's float round trip rounds partly transparent edges
+    assert np.abs(laid - figure_to_array(figure("none")).astype(int)).max() > 100  # the text is there
 
 
 def test_confusion_chart_writes_each_nonzero_count_in_its_cell():
