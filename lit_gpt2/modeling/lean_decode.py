@@ -5,8 +5,8 @@ mask, walks its decorators and output dataclasses and calls some 40 modules to p
 (about 2.4 ms for the quickstart model on a CPU, where the arithmetic is a fifth of that). ``generate``
 keeps doing everything it does (strategies, logits processors, beam bookkeeping, stopping, the cache
 object and its reordering); only its one-token steps go through ``decode_step``, which runs the same
-operations on the same weights and the same cache: layer norms, ``addmm`` as in ``Conv1D``, SDPA with
-the padding mask, the model's own activation. Its logits equal transformers' (tested to 1e-10 in float64) and
+operations on the same weights (as plain tensors: ``StepWeights``) and the same cache: layer norms,
+``addmm`` as in ``Conv1D``, SDPA with the padding mask, the model's own activation. Its logits equal transformers' (tested to 1e-10 in float64) and
 every preset writes the same samples in float32. The first pass over the prompt, and any call the step
 does not cover, go to transformers' forward.
 """
@@ -14,7 +14,7 @@ does not cover, go to transformers' forward.
 import functools
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import torch
 import torch.nn.functional as F
@@ -69,6 +69,7 @@ def lean_decoding(model: nn.Module, enabled: bool = True) -> Iterator[None]:
         yield
         return
     original = model.forward
+    weights = StepWeights.of(cast(GPT2LMHeadModel, model))  # checked by lean_decoding_unsupported
 
     # Wrapping transformers' forward keeps its signature, which ``generate`` reads to choose its inputs.
     @functools.wraps(original)
@@ -76,7 +77,7 @@ def lean_decoding(model: nn.Module, enabled: bool = True) -> Iterator[None]:
         step = _step_inputs(args, kwargs)
         if step is None:
             return original(*args, **kwargs)
-        return decode_step(cast(GPT2LMHeadModel, model), *step)  # checked by lean_decoding_unsupported
+        return decode_step(weights, *step)
 
     model.forward = forward  # an instance attribute: nn.Module.__call__ finds it before the class's
     try:
@@ -108,8 +109,75 @@ def _step_inputs(
     return input_ids, cache, attention_mask, position_ids
 
 
+class BlockWeights(NamedTuple):
+    """One block's weights for ``decode_step``."""
+
+    ln_1: tuple[torch.Tensor, torch.Tensor, float]  # weight, bias, eps
+    attn: torch.Tensor  # Conv1D weights are (in, out): ``addmm(bias, x, weight)`` is Conv1D's forward
+    attn_bias: torch.Tensor
+    attn_proj: torch.Tensor
+    attn_proj_bias: torch.Tensor
+    ln_2: tuple[torch.Tensor, torch.Tensor, float]
+    fc: torch.Tensor
+    fc_bias: torch.Tensor
+    proj: torch.Tensor
+    proj_bias: torch.Tensor
+    act: nn.Module
+    heads: int
+    head_dim: int
+    scaling: float
+
+
+class StepWeights(NamedTuple):
+    """The model's weights as plain tensors, gathered once per ``generate`` call.
+
+    Plain: a parameter is a tensor subclass, and every torch function given one first looks for an
+    override; with some 50 functions a step at a few microseconds each, that check was about a tenth of a
+    quickstart round's decoding (``python -m bench.decode_speed``). They share the parameters' storage,
+    so they are the weights as they are now, and read only.
+    """
+
+    wte: torch.Tensor
+    wpe: torch.Tensor
+    blocks: tuple[BlockWeights, ...]
+    ln_f: tuple[torch.Tensor, torch.Tensor, float]
+    lm_head: torch.Tensor
+
+    @classmethod
+    def of(cls, model: GPT2LMHeadModel) -> "StepWeights":
+        transformer = model.transformer
+        blocks = []
+        for block in cast(Iterable[GPT2Block], transformer.h):  # a ModuleList is typed by its base
+            attn, mlp = block.attn, block.mlp
+            blocks.append(
+                BlockWeights(
+                    _norm(block.ln_1),
+                    attn.c_attn.weight.detach(),
+                    attn.c_attn.bias.detach(),
+                    attn.c_proj.weight.detach(),
+                    attn.c_proj.bias.detach(),
+                    _norm(block.ln_2),
+                    mlp.c_fc.weight.detach(),
+                    mlp.c_fc.bias.detach(),
+                    mlp.c_proj.weight.detach(),
+                    mlp.c_proj.bias.detach(),
+                    mlp.act,
+                    attn.num_heads,
+                    attn.head_dim,
+                    attn.scaling,
+                )
+            )
+        return cls(
+            transformer.wte.weight.detach(),
+            transformer.wpe.weight.detach(),
+            tuple(blocks),
+            _norm(transformer.ln_f),
+            model.lm_head.weight.detach(),
+        )
+
+
 def decode_step(
-    model: GPT2LMHeadModel,
+    weights: StepWeights,
     input_ids: torch.Tensor,
     cache: DynamicCache,
     attention_mask: torch.Tensor | None,
@@ -120,29 +188,32 @@ def decode_step(
     ``attention_mask`` (rows, cached + 1) marks real tokens with 1 and left padding with 0: a new token
     may attend to every real token before it, itself included.
     """
-    transformer = model.transformer
     rows = input_ids.shape[0]
     tokens, positions = input_ids[:, 0], position_ids[:, 0]
-    hidden = F.embedding(tokens, transformer.wte.weight) + F.embedding(positions, transformer.wpe.weight)
+    hidden = F.embedding(tokens, weights.wte) + F.embedding(positions, weights.wpe)
     width = hidden.shape[-1]
     # As transformers does: no mask where nothing is padded, else the padding mask (one query: causal anyway).
     padded = attention_mask is not None and not bool(attention_mask.all())
     mask = attention_mask.bool()[:, None, None, :] if attention_mask is not None and padded else None
-    for index, block in enumerate(cast(Iterable[GPT2Block], transformer.h)):  # a ModuleList is typed by its base
-        attn, mlp = block.attn, block.mlp
-        x = _layer_norm(block.ln_1, hidden)
+    for index, block in enumerate(weights.blocks):
+        x = _layer_norm(hidden, block.ln_1)
         # One token per row: (rows, 3 x width) viewed as (rows, 3, heads, 1, head size) is q, k, v
         # already in SDPA's (rows, heads, tokens, head size) layout.
-        qkv = torch.addmm(attn.c_attn.bias, x, attn.c_attn.weight).view(rows, 3, attn.num_heads, 1, attn.head_dim)
+        qkv = torch.addmm(block.attn_bias, x, block.attn).view(rows, 3, block.heads, 1, block.head_dim)
         query, key, value = qkv.unbind(1)
         key, value = cache.update(key, value, index)
-        attended = F.scaled_dot_product_attention(query, key, value, attn_mask=mask, scale=attn.scaling)
-        hidden = torch.addmm(attn.c_proj.bias, attended.reshape(rows, width), attn.c_proj.weight).add_(hidden)
-        up = torch.addmm(mlp.c_fc.bias, _layer_norm(block.ln_2, hidden), mlp.c_fc.weight)
-        hidden = torch.addmm(mlp.c_proj.bias, mlp.act(up), mlp.c_proj.weight).add_(hidden)
-    logits = F.linear(_layer_norm(transformer.ln_f, hidden), model.lm_head.weight)
+        attended = F.scaled_dot_product_attention(query, key, value, attn_mask=mask, scale=block.scaling)
+        hidden = torch.addmm(block.attn_proj_bias, attended.reshape(rows, width), block.attn_proj).add_(hidden)
+        up = torch.addmm(block.fc_bias, _layer_norm(hidden, block.ln_2), block.fc)
+        hidden = torch.addmm(block.proj_bias, block.act(up), block.proj).add_(hidden)
+    logits = F.linear(_layer_norm(hidden, weights.ln_f), weights.lm_head)
     return CausalLMOutputWithCrossAttentions(logits=logits.view(rows, 1, -1), cache=cache)
 
 
-def _layer_norm(norm: nn.LayerNorm, x: torch.Tensor) -> torch.Tensor:
-    return F.layer_norm(x, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
+def _norm(norm: nn.LayerNorm) -> tuple[torch.Tensor, torch.Tensor, float]:
+    return norm.weight.detach(), norm.bias.detach(), norm.eps
+
+
+def _layer_norm(x: torch.Tensor, norm: tuple[torch.Tensor, torch.Tensor, float]) -> torch.Tensor:
+    weight, bias, eps = norm
+    return F.layer_norm(x, weight.shape, weight, bias, eps)
