@@ -6,9 +6,9 @@ mask, walks its decorators and output dataclasses and calls some 40 modules to p
 keeps doing everything it does (strategies, logits processors, beam bookkeeping, stopping, the cache
 object and its reordering); only its one-token steps go through ``decode_step``, which runs the same
 operations on the same weights (as plain tensors: ``StepWeights``) and the same cache: layer norms,
-``addmm`` as in ``Conv1D``, SDPA with the padding mask, the model's own activation. Its logits equal transformers' (tested to 1e-10 in float64) and
-every preset writes the same samples in float32. The first pass over the prompt, and any call the step
-does not cover, go to transformers' forward.
+``addmm`` as in ``Conv1D``, SDPA with the padding mask, the model's own activation. Its logits equal
+transformers' (tested to 1e-10 in float64) and every preset writes the same samples in float32. The
+first pass over the prompt, and any call the step does not cover, go to transformers' forward.
 """
 
 import functools
