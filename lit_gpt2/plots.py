@@ -21,6 +21,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.colors import ListedColormap, PowerNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from lit_gpt2.decoding.distribution import NextTokenDistribution
@@ -37,13 +38,13 @@ def figure_to_array(fig: Figure) -> np.ndarray:
     return np.asarray(canvas.buffer_rgba())[:, :, :3].copy()  # a copy: the renderer reuses its buffer
 
 
-def data_text(ax: Axes, x: float, y: float, text: str, **style: Any) -> None:
+def data_text(ax: Axes, x: float, y: float, text: str, **style: Any) -> Text:
     """``ax.text`` without its clip path: each ``ax.text`` builds transforms to clip to the axes patch
     (about a seventh of an attention round's drawing, with ~100 token labels); a text placed at data
     coordinates on the figure draws the same pixels (it is never clipped: draw only inside the axes or
     beside them)."""
     figure = cast(Figure, ax.get_figure())
-    figure.text(x, y, text, transform=ax.transData, **style)
+    return figure.text(x, y, text, transform=ax.transData, **style)
 
 
 def next_token_chart(dist: NextTokenDistribution) -> Figure:
@@ -202,24 +203,38 @@ HEATMAP_AXES = (0.18, 0.18, 0.68, 0.72)  # the map's place in its figure: the la
 
 def attention_heatmap(weights, tokens: list[str], title: str) -> Figure:
     """One (T, T) map with the tokens on both axes: rows are the query, columns the key attended to."""
-    length = len(tokens)
-    weights = weights[-length:, -length:]  # drop left padding
-    side = _heatmap_side(length)
-    # A fixed layout instead of "constrained": solving the layout for ~150 tick labels costs seconds.
-    fig = Figure(figsize=(side, side), dpi=HEATMAP_DPI)
-    ax = fig.add_axes(HEATMAP_AXES)
-    bar = fig.add_axes((0.88, 0.18, 0.025, 0.72))
-    image = ax.imshow(weights, cmap=ATTENTION_CMAP, vmin=0.0, vmax=float(weights.max()) or 1.0)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    # Every heatmap of a probe has the same labels (a callback round draws three, every round the same):
-    # drawn once, then laid over each map as pixels, the same pixels at a third of the drawing time.
-    fig.add_artist(PixelLayer(_token_labels_layer(tuple(tokens))))
-    ax.set_xlabel("key (attended to)", labelpad=60)
-    ax.set_ylabel("query", labelpad=60)
-    ax.set_title(title, fontsize=10)
-    fig.colorbar(image, cax=bar)
-    return fig
+    return AttentionHeatmapChart(tokens).show(weights, title)
+
+
+class AttentionHeatmapChart:
+    """``attention_heatmap``'s figure for one token sequence, kept and redrawn with new weights: a
+    callback draws the same probe's maps every round, and the frame (axes, labels, colour bar) is a
+    third of a map's drawing."""
+
+    def __init__(self, tokens: Sequence[str]) -> None:
+        self.length = len(tokens)
+        side = _heatmap_side(self.length)
+        # A fixed layout instead of "constrained": solving the layout for ~150 tick labels costs seconds.
+        self.figure = Figure(figsize=(side, side), dpi=HEATMAP_DPI)
+        self._ax = self.figure.add_axes(HEATMAP_AXES)
+        bar = self.figure.add_axes((0.88, 0.18, 0.025, 0.72))
+        self._image = self._ax.imshow(np.zeros((self.length, self.length)), cmap=ATTENTION_CMAP, vmin=0.0, vmax=1.0)
+        self._ax.set_xticks([])
+        self._ax.set_yticks([])
+        # Every heatmap of a probe has the same labels (a callback round draws three, every round the same):
+        # drawn once, then laid over each map as pixels, the same pixels at a third of the drawing time.
+        self.figure.add_artist(PixelLayer(_token_labels_layer(tuple(tokens))))
+        self._ax.set_xlabel("key (attended to)", labelpad=60)
+        self._ax.set_ylabel("query", labelpad=60)
+        self.figure.colorbar(self._image, cax=bar)
+
+    def show(self, weights, title: str) -> Figure:
+        """The figure with these (T, T) or larger weights (the last T rows and columns: no left padding)."""
+        weights = np.asarray(weights)[-self.length :, -self.length :]
+        self._image.set_data(weights)
+        self._image.set_clim(0.0, float(weights.max()) or 1.0)  # the colour bar follows
+        self._ax.set_title(title, fontsize=10)
+        return self.figure
 
 
 class PixelLayer(Artist):
@@ -306,41 +321,72 @@ def head_score_grid(scores, kind: str) -> Figure:
     previous-token, duplicate-token or induction head sits (docs/head-scores.md)."""
     values = np.asarray(scores, dtype=float)
     layers, heads = values.shape
-    fig = Figure(figsize=(max(3.5, 0.6 * heads + 1.8), max(2.5, 0.45 * layers + 1.2)), dpi=90)
-    ax = fig.add_axes((0.15, 0.12, 0.68, 0.72))
-    bar = fig.add_axes((0.86, 0.12, 0.03, 0.72))
-    image = ax.imshow(values, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
-    for layer in range(layers):
-        for head in range(heads):
-            value = values[layer, head]
-            colour = "black" if value > 0.6 else "white"
-            data_text(ax, head, layer, f"{value:.2f}", ha="center", va="center", fontsize=7, color=colour)
-    ax.set_xticks(range(heads), [f"h{h}" for h in range(heads)], fontsize=8)
-    ax.set_yticks(range(layers), [f"L{layer}" for layer in range(layers)], fontsize=8)
-    ax.set_title(f"{kind.replace('_', '-')} score per head (0 to 1)", fontsize=9)
-    fig.colorbar(image, cax=bar)
-    return fig
+    return HeadScoreChart(layers, heads, kind).show(values)
+
+
+class HeadScoreChart:
+    """``head_score_grid``'s figure for one model shape and score, kept and redrawn with new scores (a
+    callback draws three every round): the frame is a third of the drawing, and the cells are reused."""
+
+    def __init__(self, layers: int, heads: int, kind: str) -> None:
+        self.figure = Figure(figsize=(max(3.5, 0.6 * heads + 1.8), max(2.5, 0.45 * layers + 1.2)), dpi=90)
+        ax = self.figure.add_axes((0.15, 0.12, 0.68, 0.72))
+        bar = self.figure.add_axes((0.86, 0.12, 0.03, 0.72))
+        self._image = ax.imshow(np.zeros((layers, heads)), cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+        self._cells = [
+            data_text(ax, head, layer, "", ha="center", va="center", fontsize=7)
+            for layer in range(layers)
+            for head in range(heads)
+        ]
+        ax.set_xticks(range(heads), [f"h{h}" for h in range(heads)], fontsize=8)
+        ax.set_yticks(range(layers), [f"L{layer}" for layer in range(layers)], fontsize=8)
+        ax.set_title(f"{kind.replace('_', '-')} score per head (0 to 1)", fontsize=9)
+        self.figure.colorbar(self._image, cax=bar)
+
+    def show(self, scores) -> Figure:
+        """The figure with these (layers, heads) scores, each written in its cell."""
+        values = np.asarray(scores, dtype=float)
+        self._image.set_data(values)
+        for cell, value in zip(self._cells, values.flat, strict=True):
+            cell.set_text(f"{value:.2f}")
+            cell.set_color("black" if value > 0.6 else "white")
+        return self.figure
 
 
 def logit_lens_chart(top_tokens: list[list[str]], top_probs, row_names: list[str], input_tokens: list[str]) -> Figure:
     """The logit lens: after each layer (rows), the most likely next token at each position (columns,
     labelled with the input token there), written in its cell and coloured by its probability."""
-    probs = np.asarray(top_probs, dtype=float)
-    rows, length = probs.shape
-    fig = Figure(figsize=(min(24.0, 0.75 * length + 2.0), 0.42 * rows + 1.9), dpi=90)
-    ax = fig.add_axes((0.08, 0.3, 0.84, 0.6))
-    image = ax.imshow(probs, cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
-    for row in range(rows):
-        for position in range(length):
-            colour = "white" if probs[row, position] > 0.55 else "black"
-            label = repr(top_tokens[row][position])[1:-1][:8]
-            data_text(ax, position, row, label, ha="center", va="center", fontsize=6, color=colour)
-    ax.set_yticks(range(rows), row_names, fontsize=7)
-    ax.set_xticks(range(length), [repr(t)[1:-1][:8] for t in input_tokens], rotation=90, fontsize=6)
-    ax.set_xlabel("input token (the prediction is for the one after it)", fontsize=8)
-    ax.set_title("logit lens: top next token after each layer, coloured by its probability", fontsize=9)
-    fig.colorbar(image, ax=ax, fraction=0.02, pad=0.01)
-    return fig
+    return LogitLensChart(row_names, input_tokens).show(top_tokens, top_probs)
+
+
+class LogitLensChart:
+    """``logit_lens_chart``'s figure for one probe and model, kept and redrawn with each round's top
+    tokens: a callback reads the same probe every round, and the frame is a third of the drawing."""
+
+    def __init__(self, row_names: Sequence[str], input_tokens: Sequence[str]) -> None:
+        rows, length = len(row_names), len(input_tokens)
+        self.figure = Figure(figsize=(min(24.0, 0.75 * length + 2.0), 0.42 * rows + 1.9), dpi=90)
+        ax = self.figure.add_axes((0.08, 0.3, 0.84, 0.6))
+        self._image = ax.imshow(np.zeros((rows, length)), cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
+        self._cells = [
+            [data_text(ax, position, row, "", ha="center", va="center", fontsize=6) for position in range(length)]
+            for row in range(rows)
+        ]
+        ax.set_yticks(range(rows), row_names, fontsize=7)
+        ax.set_xticks(range(length), [repr(t)[1:-1][:8] for t in input_tokens], rotation=90, fontsize=6)
+        ax.set_xlabel("input token (the prediction is for the one after it)", fontsize=8)
+        ax.set_title("logit lens: top next token after each layer, coloured by its probability", fontsize=9)
+        self.figure.colorbar(self._image, ax=ax, fraction=0.02, pad=0.01)
+
+    def show(self, top_tokens: list[list[str]], top_probs) -> Figure:
+        """The figure with each row's top token at each position, coloured by its probability."""
+        probs = np.asarray(top_probs, dtype=float)
+        self._image.set_data(probs)
+        for cells, tokens, row in zip(self._cells, top_tokens, probs, strict=True):
+            for cell, token, prob in zip(cells, tokens, row, strict=True):
+                cell.set_text(repr(token)[1:-1][:8])
+                cell.set_color("white" if prob > 0.55 else "black")
+        return self.figure
 
 
 def surprisal_chart(tokens: list[str], bits, max_bits: float = 12.0, width: int = 100) -> Figure:

@@ -18,6 +18,9 @@ from torch.utils.tensorboard._utils import figure_to_image
 from conftest import REPO
 from lit_gpt2.decoding.distribution import NextTokenDistribution
 from lit_gpt2.plots import (
+    AttentionHeatmapChart,
+    HeadScoreChart,
+    LogitLensChart,
     PixelLayer,
     attention_grid,
     attention_heatmap,
@@ -27,6 +30,7 @@ from lit_gpt2.plots import (
     figure_to_array,
     head_score_grid,
     label_share_bars,
+    logit_lens_chart,
     metric_bars,
     next_token_chart,
     scalar_curves,
@@ -69,6 +73,43 @@ CHARTS = {
         {"greedy": {"comedy": 0.25, "noir": 0.75}, "top-k-40": {"comedy": 1.0, "noir": 0.0}}, "Classifier: genre"
     ),
 }
+
+
+LENS_ROWS, LENS_INPUTS = ["embed", "layer0", "layer1"], ["<|endoftext|>", "INT", "."]
+# Each kept chart: (its frame, its frame shown with data, the chart drawn anew from that data, two data).
+KEPT = {
+    "attention heatmap": (
+        lambda: AttentionHeatmapChart(TOKENS),
+        lambda chart, weights: chart.show(weights, "layer 0, head 1"),
+        lambda weights: attention_heatmap(weights, TOKENS, "layer 0, head 1"),
+        [_attentions()[0][0, 1], _attentions()[1][0, 0] * 0.5],  # another colour scale too
+    ),
+    "head scores": (
+        lambda: HeadScoreChart(2, 2, "induction"),
+        lambda chart, scores: chart.show(scores),
+        lambda scores: head_score_grid(scores, "induction"),
+        [np.array([[0.1, 0.9], [0.5, 0.25]]), np.array([[0.7, 0.05], [0.33, 1.0]])],
+    ),
+    "logit lens": (
+        lambda: LogitLensChart(LENS_ROWS, LENS_INPUTS),
+        lambda chart, read: chart.show(*read),
+        lambda read: logit_lens_chart(*read, LENS_ROWS, LENS_INPUTS),
+        [
+            ([["the"] * 3, ["\n", "A", "."], ["INT", "EXT", " the"]], np.linspace(0, 1, 9).reshape(3, 3)),
+            ([[" DINER"] * 3, ["-", " NIGHT", "\n"], ["A", "B", "C"]], np.linspace(1, 0, 9).reshape(3, 3)),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(KEPT))
+def test_a_kept_chart_shown_again_draws_the_pixels_of_a_new_chart_of_the_new_data(name):
+    frame, show, anew, (first, second) = KEPT[name]
+    chart = frame()
+    before = figure_to_array(show(chart, first))
+    after = figure_to_array(show(chart, second))
+    assert np.array_equal(after, figure_to_array(anew(second)))
+    assert not np.array_equal(after, before)
 
 
 def test_importing_the_package_leaves_the_matplotlib_backend_alone():

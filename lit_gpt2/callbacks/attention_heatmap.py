@@ -1,6 +1,7 @@
 """Where each attention head looks: heatmaps and statistics in TensorBoard before and during training."""
 
 from collections.abc import Sequence
+from functools import partial
 
 import lightning as L
 import torch
@@ -12,7 +13,7 @@ from lit_gpt2.errors import UserInputError
 from lit_gpt2.inspect.probe import DEFAULT_PROBE_TEXT, probe_attention, probe_head_scores
 from lit_gpt2.inspect.statistics import attention_rollout, attention_statistics
 from lit_gpt2.module import GPT2LitModule, lit_module
-from lit_gpt2.plots import attention_grid, attention_heatmap, head_score_grid
+from lit_gpt2.plots import AttentionHeatmapChart, HeadScoreChart, attention_grid
 
 HEAD_SCORE_CANDIDATE_TOKENS = 4096  # validation tokens whose distinct ids the head-score probe draws from
 
@@ -94,13 +95,17 @@ class AttentionHeatmapCallback(PeriodicTensorBoardCallback):
             return scalars  # no TensorBoard, or a sharded rank that only had to join the forward pass
         step = trainer.global_step
         for kind, values in scores.items():
-            add_figure(writer, f"heads/{kind}", head_score_grid(values, kind), step)
+            layers, heads = values.shape
+            chart = self.kept_chart(f"heads/{kind}", (layers, heads), partial(HeadScoreChart, layers, heads, kind))
+            add_figure(writer, f"heads/{kind}", chart.show(values), step)
         tokens = probe.tokens[0]
         add_figure(writer, "attention/grid", attention_grid(probe.attentions), step)
-        for layer, head in self.heads or []:  # set in setup
-            figure = attention_heatmap(probe.attentions[layer][0, head], tokens, f"layer {layer}, head {head}")
-            add_figure(writer, f"attention/layer{layer}/head{head}", figure, step)
-        rollout = attention_rollout(probe.attentions)[0]
-        figure = attention_heatmap(rollout, tokens, "attention rollout")
-        add_figure(writer, "attention/rollout", figure, step)
+        maps = [  # (tag, title, weights)
+            (f"attention/layer{layer}/head{head}", f"layer {layer}, head {head}", probe.attentions[layer][0, head])
+            for layer, head in self.heads or []  # set in setup
+        ]
+        maps.append(("attention/rollout", "attention rollout", attention_rollout(probe.attentions)[0]))
+        for tag, title, weights in maps:
+            heatmap = self.kept_chart(tag, tuple(tokens), partial(AttentionHeatmapChart, tokens))
+            add_figure(writer, tag, heatmap.show(weights, title), step)
         return scalars

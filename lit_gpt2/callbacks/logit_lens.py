@@ -1,6 +1,8 @@
 """What the model would predict after each layer, and which tokens of a real passage surprise it,
 before training and at every round (docs/logit-lens-and-surprisal.md)."""
 
+from functools import partial
+
 import lightning as L
 import torch
 from lightning.pytorch.utilities import rank_zero_warn
@@ -13,7 +15,7 @@ from lit_gpt2.inspect.lens import lens_pass, surprisal_pass
 from lit_gpt2.inspect.probe import DEFAULT_PROBE_TEXT
 from lit_gpt2.modeling.tokenizer import token_texts
 from lit_gpt2.module import GPT2LitModule
-from lit_gpt2.plots import logit_lens_chart, surprisal_chart
+from lit_gpt2.plots import LogitLensChart, surprisal_chart
 
 
 class LogitLensCallback(PeriodicTensorBoardCallback):
@@ -73,8 +75,9 @@ class LogitLensCallback(PeriodicTensorBoardCallback):
         step = trainer.global_step
         top_tokens = [token_texts(tokenizer, row) for row in lens.top_ids.tolist()]
         inputs = token_texts(tokenizer, probe_ids)
-        chart = logit_lens_chart(top_tokens, lens.top_probs, lens.row_names, inputs)
-        add_figure(writer, "lens/top_tokens", chart, step)
+        built_for = (tuple(lens.row_names), tuple(inputs))
+        chart = self.kept_chart("lens/top_tokens", built_for, partial(LogitLensChart, lens.row_names, inputs))
+        add_figure(writer, "lens/top_tokens", chart.show(top_tokens, lens.top_probs), step)
         if read is not None:
             self._log_surprisal(writer, tokenizer, read, step)
         return scalars

@@ -3,6 +3,8 @@ at every validation, every N optimizer steps or every N epochs; drawn on rank 0,
 when the model is sharded; scalars to every logger, and the cost logged."""
 
 import time
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 import lightning as L
 import torch
@@ -12,6 +14,8 @@ from lit_gpt2.callbacks.tensorboard import tensorboard_writer
 from lit_gpt2.distributed import is_sharded, run_where_weights_are_whole
 from lit_gpt2.errors import UserInputError
 from lit_gpt2.module import GPT2LitModule, lit_module
+
+C = TypeVar("C")
 
 
 class PeriodicTensorBoardCallback(L.Callback):
@@ -39,11 +43,21 @@ class PeriodicTensorBoardCallback(L.Callback):
         self.every_n_steps = every_n_steps
         self._last_round_step: int | None = None
         self._step_at_batch_start = 0
+        self._charts: dict[str, tuple[Hashable, Any]] = {}  # tag -> (what it was built for, the chart)
 
     def log_round(
         self, trainer: L.Trainer, pl_module: GPT2LitModule, writer: SummaryWriter | None, sharded: bool
     ) -> dict[str, float]:
         raise NotImplementedError
+
+    def kept_chart(self, tag: str, built_for: Hashable, build: Callable[[], C]) -> C:
+        """The chart drawn under ``tag`` in an earlier round, when it was built for the same ``built_for``
+        (its tokens, its shape), else a new one from ``build``: a round redraws its charts' data on
+        frames kept from the round before (``lit_gpt2.plots``), the same pixels as new charts."""
+        kept = self._charts.get(tag)
+        if kept is None or kept[0] != built_for:
+            kept = self._charts[tag] = (built_for, build())
+        return kept[1]
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.global_step == 0:  # a resumed run logged this step's round before it stopped

@@ -19,7 +19,9 @@ def test_fit_logs_the_lens_and_the_passage_surprisal_every_round(watched):
     events.Reload()
     steps = [0, 4, 8]
     for tag in ("lens/top_tokens", "surprisal/passage"):
-        assert [i.step for i in events.Images(tag)] == steps, tag
+        images = events.Images(tag)
+        assert [i.step for i in images] == steps, tag
+        assert images[0].encoded_image_string != images[-1].encoded_image_string, tag  # redrawn each round
     for name in ("embed", "layer0", "layer1"):  # the tiny model has 2 layers
         assert [s.step for s in events.Scalars(f"lens/{name}/loss")] == steps
     bits = events.Scalars("surprisal/mean_bits")

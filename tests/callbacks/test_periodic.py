@@ -132,3 +132,16 @@ def test_early_stopping_can_monitor_a_generation_metric(run_cli, tmp_path):
 def test_impossible_schedules_are_refused(kwargs, message):
     with pytest.raises(UserInputError, match=message):
         SampleGenerationCallback(**kwargs)
+
+
+def test_a_kept_chart_is_reused_under_its_tag_until_what_it_was_built_for_changes():
+    callback, built = SampleGenerationCallback(), []
+
+    def build() -> object:
+        built.append(object())
+        return built[-1]
+
+    first = callback.kept_chart("lens/top_tokens", ("a", "b"), build)
+    assert callback.kept_chart("lens/top_tokens", ("a", "b"), build) is first and len(built) == 1
+    assert callback.kept_chart("heads/induction", ("a", "b"), build) is built[1]  # each tag its own
+    assert callback.kept_chart("lens/top_tokens", ("a", "c"), build) is built[2]  # another probe: a new one
