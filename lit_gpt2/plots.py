@@ -245,7 +245,7 @@ class PixelLayer(Artist):
     (the heatmaps' black labels), or one level apart where coloured edges are partly transparent.
     """
 
-    zorder = 0.5  # over the axes and under what is drawn on them, where ``figimage`` puts its images
+    zorder = 0.5  # after the axes (with all they hold), before the figure's own texts: where figimage's go
 
     def __init__(self, rgba: np.ndarray) -> None:
         super().__init__()
