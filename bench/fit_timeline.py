@@ -99,7 +99,8 @@ class PhaseClock(L.Callback):
 
 TOKENIZER, CACHE = "tokenizer fit or read", "token cache build or read"
 STEPS, VALIDATION = "optimizer steps", "validation"
-GC, GC_IN_STEPS = "garbage collection (in every phase)", "garbage collection within the optimizer steps"
+GC = "garbage collection (in every phase)"
+GC_IN_BATCHES = "garbage collection within training batches (steps and their hooks)"
 
 
 class GarbageClock:
@@ -117,7 +118,7 @@ class GarbageClock:
         elapsed = time.perf_counter() - self._start
         SECONDS[GC] += elapsed
         if StepWindow.open:
-            SECONDS[GC_IN_STEPS] += elapsed
+            SECONDS[GC_IN_BATCHES] += elapsed
 
     def __enter__(self) -> "GarbageClock":
         gc.callbacks.append(self)

@@ -405,7 +405,7 @@ class SleepAtBatchEnd(L.Callback):
 
 class CollectAtBatchEnd(L.Callback):
     """Runs a full garbage collection at every training batch's end, inside the batch: what
-    ``bench.fit_timeline`` must count as garbage collection within the optimizer steps."""
+    ``bench.fit_timeline`` must count as garbage collection within training batches."""
 
     def on_train_batch_end(self, trainer: L.Trainer, *args) -> None:
         gc.collect()

@@ -36,8 +36,8 @@ def test_phases_add_up_to_the_wall_time_and_the_wrapped_methods_are_restored(tmp
     # A callback's hook within a batch (0.1 s at each batch's end, more than a tiny model's step) is not the step.
     assert 0 < phases["optimizer steps"] < report["inside"]["callback SleepAtBatchEnd"]
     # Collections are timed wherever they run; those inside a batch are told apart, and the clock is gone after.
-    in_steps = report["inside"]["garbage collection within the optimizer steps"]
-    assert 0 < in_steps <= report["inside"]["garbage collection (in every phase)"]
+    in_batches = report["inside"]["garbage collection within training batches (steps and their hooks)"]
+    assert 0 < in_batches <= report["inside"]["garbage collection (in every phase)"]
     assert not any(isinstance(callback, fit_timeline.GarbageClock) for callback in gc.callbacks)
     assert report["outside_steps_share"] == pytest.approx(1 - phases["optimizer steps"] / report["wall_seconds"])
     assert json.loads(out.with_suffix(".json").read_text()) == report
